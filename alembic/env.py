@@ -1,0 +1,45 @@
+"""Alembic environment: migrates the store named by the caller or by MONITOR_DATABASE_URL."""
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import Connection
+from sqlmodel import SQLModel
+
+import monitor.entities  # noqa: F401  (registers every table on SQLModel.metadata)
+from monitor.settings import get_settings
+from monitor.store.engine import make_engine
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""The control-plane service: settings, store, REST API, ingestion and the CLI."""

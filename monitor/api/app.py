@@ -1,0 +1,54 @@
+"""The FastAPI application. Engine, metrics and caches are made in the lifespan, not at import."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from monitor.api.deps import KeyCache
+from monitor.api.errors import install_error_handlers
+from monitor.api.metrics import ApiMetrics, MetricsMiddleware
+from monitor.api.routes import health, models, references, sidecar
+from monitor.settings import Settings, get_settings
+from monitor.store.engine import make_engine
+from monitor.store.migrations import upgrade_to_head
+
+DESCRIPTION = """
+Watches models in production and heals them. Serving sidecars post inference records and
+labels here and poll the traffic split; engineers configure models and read results.
+
+Every call needs `Authorization: Bearer <api key>`; create keys with
+`monitor keys create --scope ingest|read|admin`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved = settings or get_settings()
+        resolved.data_dir.mkdir(parents=True, exist_ok=True)
+        if resolved.migrate_on_start:
+            await run_in_threadpool(upgrade_to_head, resolved.resolved_database_url)
+        app.state.settings = resolved
+        app.state.engine = make_engine(resolved.resolved_database_url)
+        app.state.key_cache = KeyCache(resolved.api_key_cache_seconds)
+        app.state.metrics = metrics
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Model monitor",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    for router in (health.router, models.router, references.router, sidecar.router):
+        app.include_router(router)
+    return app

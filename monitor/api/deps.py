@@ -1,0 +1,111 @@
+"""FastAPI dependencies: settings, sessions, the caller's key scope, and the model in the path."""
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from monitor.api.metrics import ApiMetrics
+from monitor.entities.api_key import Scope
+from monitor.entities.registered_model import RegisteredModel
+from monitor.services import api_keys, models
+from monitor.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mon_...`")
+
+
+class KeyCache:
+    """Verified keys by digest, trusted for a few seconds to keep the hot path off the database."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[str, tuple[Scope, float]] = {}
+
+    def get(self, digest: str) -> Scope | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, digest: str, scope: Scope) -> None:
+        if self.ttl > 0:
+            self._entries[digest] = (scope, time.monotonic() + self.ttl)
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def require(*accepted: Scope) -> Callable[..., Scope]:
+    """A dependency that lets through keys whose scope is one of `accepted` (admin: always)."""
+
+    def check(
+        request: Request,
+        engine: Annotated[Engine, Depends(get_engine)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Scope:
+        if credentials is None:
+            raise _unauthorised("missing API key: send `Authorization: Bearer <key>`")
+        cache: KeyCache = request.app.state.key_cache
+        digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+        scope = cache.get(digest)
+        if scope is None:
+            with Session(engine) as session:
+                scope = api_keys.find_scope(session=session, plaintext=credentials.credentials)
+            if scope is None:
+                raise _unauthorised("invalid or revoked API key")
+            cache.put(digest, scope)
+        if not any(scope.allows(required) for required in accepted):
+            needed = " or ".join(f"'{s}'" for s in (*accepted, Scope.ADMIN))
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this key has scope '{scope}'; this call needs {needed}"
+            )
+        return scope
+
+    return check
+
+
+IngestKey = Depends(require(Scope.INGEST))
+ReadKey = Depends(require(Scope.READ))
+ReadOrIngestKey = Depends(require(Scope.READ, Scope.INGEST))
+AdminKey = Depends(require(Scope.ADMIN))
+
+
+def get_model(model: str, session: SessionDep) -> RegisteredModel:
+    return models.get_model(session=session, name=model)
+
+
+ModelDep = Annotated[RegisteredModel, Depends(get_model)]

@@ -1,0 +1,1 @@
+"""One module per resource; each route parses, authorises, calls a service and shapes the reply."""

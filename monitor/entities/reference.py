@@ -1,0 +1,56 @@
+"""The reference data set a model's traffic is compared against, stored as Parquet chunks.
+
+Chunks live in the database, not on a local disk, so every API replica and the scheduler read
+the same reference; a chunk is small enough to stream without holding the set in memory.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Index, LargeBinary, String, UniqueConstraint
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from monitor.store.types import JSONValue, UTCDateTime, utc_now
+
+
+class ReferenceStatus(StrEnum):
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+
+
+class ReferenceDataset(SQLModel, table=True):
+    __tablename__ = "reference_dataset"
+    __table_args__ = (Index("ix_reference_dataset_model_status", "model_id", "status"),)
+
+    id: int | None = TableField(default=None, primary_key=True)
+    model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE")
+    status: ReferenceStatus = TableField(default=ReferenceStatus.ACTIVE, sa_type=String(16))
+    source_format: str = TableField(max_length=16)
+    row_count: int = TableField(sa_type=BigInteger)
+    columns: list[dict[str, Any]] = TableField(sa_type=JSONValue, nullable=False)
+    stored_bytes: int = TableField(sa_type=BigInteger)
+    created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+class ReferenceChunk(SQLModel, table=True):
+    __tablename__ = "reference_chunk"
+    __table_args__ = (UniqueConstraint("dataset_id", "seq", name="uq_reference_chunk_seq"),)
+
+    id: int | None = TableField(default=None, primary_key=True)
+    dataset_id: int = TableField(foreign_key="reference_dataset.id", ondelete="CASCADE")
+    seq: int
+    row_count: int
+    parquet: bytes = TableField(sa_type=LargeBinary, nullable=False)
+
+
+class ReferencePublic(BaseModel):
+    id: int
+    status: ReferenceStatus
+    source_format: str
+    row_count: int = TableField(sa_type=BigInteger)
+    columns: list[dict[str, Any]]
+    stored_bytes: int = TableField(sa_type=BigInteger)
+    created_at: datetime

@@ -1,0 +1,117 @@
+"""Batch writes of validated rows, idempotent on (model, request_id).
+
+PostgreSQL gets one `INSERT ... SELECT FROM unnest(arrays)` per batch: a single round trip
+with eleven array parameters instead of thousands of bound values. SQLite gets an executemany
+of `INSERT ... ON CONFLICT DO NOTHING` inside the caller's transaction.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.entities.inference import InferenceRecord
+from monitor.entities.label import GroundTruthLabel
+from monitor.ingest.records import InferenceRow, LabelRow
+
+_PG_INSERT_INFERENCES = """
+INSERT INTO inference_record (model_id, received_at, request_id, timestamp, model_version,
+    variant, features, prediction, latency_ms, status_code)
+SELECT %s, %s, r.request_id, r.ts, r.model_version, r.variant, r.features::jsonb,
+    r.prediction::jsonb, r.latency_ms, r.status_code
+FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
+    %s::float8[], %s::int4[])
+    AS r(request_id, ts, model_version, variant, features, prediction, latency_ms, status_code)
+ON CONFLICT (model_id, request_id) DO NOTHING
+"""
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def write_inferences(
+    connection: Connection, model_id: int, rows: Sequence[InferenceRow], received_at: datetime
+) -> int:
+    """Insert `rows`, skipping request ids already stored; return how many were inserted."""
+    if connection.dialect.name == "postgresql":
+        result = connection.exec_driver_sql(
+            _PG_INSERT_INFERENCES,
+            (
+                model_id,
+                received_at,
+                [row.request_id for row in rows],
+                [row.timestamp for row in rows],
+                [row.model_version for row in rows],
+                [row.variant for row in rows],
+                [_json(row.features) for row in rows],
+                [_json(row.prediction) for row in rows],
+                [row.latency_ms for row in rows],
+                [row.status_code for row in rows],
+            ),
+        )
+        return result.rowcount
+    statement = sqlite.insert(InferenceRecord).on_conflict_do_nothing(
+        index_elements=["model_id", "request_id"]
+    )
+    result = connection.execute(
+        statement,
+        [
+            {
+                "model_id": model_id,
+                "received_at": received_at,
+                "request_id": row.request_id,
+                "timestamp": row.timestamp,
+                "model_version": row.model_version,
+                "variant": row.variant,
+                "features": row.features,
+                "prediction": row.prediction,
+                "latency_ms": row.latency_ms,
+                "status_code": row.status_code,
+            }
+            for row in rows
+        ],
+    )
+    return result.rowcount
+
+
+def write_labels(
+    connection: Connection, model_id: int, rows: Sequence[LabelRow], received_at: datetime
+) -> tuple[int, int]:
+    """Upsert labels (a later label corrects an earlier one); return (inserted, updated)."""
+    table = GroundTruthLabel.__table__  # type: ignore[attr-defined]
+    existing = set(
+        connection.scalars(
+            select(table.c.request_id).where(
+                table.c.model_id == model_id,
+                table.c.request_id.in_([row.request_id for row in rows]),
+            )
+        )
+    )
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["model_id", "request_id"],
+        set_={
+            "value": insert.excluded.value,
+            "timestamp": insert.excluded.timestamp,
+            "received_at": insert.excluded.received_at,
+        },
+    )
+    connection.execute(
+        statement,
+        [
+            {
+                "model_id": model_id,
+                "request_id": row.request_id,
+                "value": row.value,
+                "timestamp": row.timestamp,
+                "received_at": received_at,
+            }
+            for row in rows
+        ],
+    )
+    updated = sum(1 for row in rows if row.request_id in existing)
+    return len(rows) - updated, updated

@@ -1,0 +1,1 @@
+"""Services own transactions: routes parse and authorise, then call one function here."""

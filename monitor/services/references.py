@@ -1,0 +1,130 @@
+"""Storing a model's reference data set: validated batch by batch, written as Parquet chunks,
+and made active in one transaction (a failed upload leaves the previous reference in place)."""
+
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlmodel import Session, col, select, update
+
+from monitor.entities.reference import (
+    ReferenceChunk,
+    ReferenceDataset,
+    ReferencePublic,
+    ReferenceStatus,
+)
+from monitor.entities.registered_model import RegisteredModel
+from monitor.ingest.reference import BatchNormaliser, ReferenceFormat, read_batches
+from monitor.services.errors import NotFound, Unprocessable
+
+
+class ReferenceUploadResult(ReferencePublic):
+    ignored_columns: list[str]
+
+
+def _parquet_bytes(batches: list[pa.RecordBatch]) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_batches(batches), sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], rows_per_chunk: int) -> Iterable[bytes]:
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in batches:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= rows_per_chunk:
+            yield _parquet_bytes(pending)
+            pending, pending_rows = [], 0
+    if pending_rows:
+        yield _parquet_bytes(pending)
+
+
+def store_reference(
+    *,
+    session: Session,
+    model: RegisteredModel,
+    path: Path,
+    fmt: ReferenceFormat,
+    rows_per_chunk: int,
+) -> ReferenceUploadResult:
+    normaliser = BatchNormaliser(model.data_schema)
+    dataset = ReferenceDataset(
+        model_id=model.id,  # type: ignore[arg-type]
+        status=ReferenceStatus.ACTIVE,
+        source_format=fmt.value,
+        row_count=0,
+        columns=[],
+        stored_bytes=0,
+    )
+    session.add(dataset)
+    session.flush()
+    try:
+        stored = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
+        if normaliser.rows == 0 or normaliser.target is None:
+            raise Unprocessable("file", "the reference holds no rows; upload at least one row")
+    except Exception:
+        session.rollback()
+        raise
+    session.exec(
+        update(ReferenceDataset)
+        .where(col(ReferenceDataset.model_id) == model.id)
+        .where(col(ReferenceDataset.id) != dataset.id)
+        .values(status=ReferenceStatus.SUPERSEDED)
+    )
+    dataset.row_count = normaliser.rows
+    dataset.stored_bytes = stored
+    dataset.columns = [{"name": f.name, "type": str(f.type)} for f in normaliser.target]
+    session.add(dataset)
+    session.commit()
+    session.refresh(dataset)
+    return ReferenceUploadResult(
+        **ReferencePublic.model_validate(dataset, from_attributes=True).model_dump(),
+        ignored_columns=normaliser.ignored_columns,
+    )
+
+
+def _store_chunks(
+    session: Session,
+    dataset: ReferenceDataset,
+    normaliser: BatchNormaliser,
+    path: Path,
+    fmt: ReferenceFormat,
+    rows_per_chunk: int,
+) -> int:
+    """Write the upload as Parquet chunks of the dataset; return the bytes stored."""
+    stored = 0
+    normalised = (
+        normaliser.normalise(batch)
+        for batch in read_batches(path, fmt, normaliser.schema, rows_per_chunk)
+        if batch.num_rows
+    )
+    for seq, parquet in enumerate(_chunks(normalised, rows_per_chunk)):
+        chunk = ReferenceChunk(
+            dataset_id=dataset.id,  # type: ignore[arg-type]
+            seq=seq,
+            row_count=pq.read_metadata(io.BytesIO(parquet)).num_rows,
+            parquet=parquet,
+        )
+        session.add(chunk)
+        session.flush()
+        session.expunge(chunk)  # the bytes need not stay in the session once written
+        stored += len(parquet)
+    return stored
+
+
+def active_reference(*, session: Session, model: RegisteredModel) -> ReferenceDataset:
+    dataset = session.exec(
+        select(ReferenceDataset)
+        .where(ReferenceDataset.model_id == model.id)
+        .where(ReferenceDataset.status == ReferenceStatus.ACTIVE)
+    ).first()
+    if dataset is None:
+        raise NotFound(
+            f"model {model.name!r} has no reference data set; upload one with "
+            f"POST /api/v1/models/{model.name}/reference"
+        )
+    return dataset

@@ -1,0 +1,1 @@
+"""The store: engine, sessions, tables and schema migrations."""
