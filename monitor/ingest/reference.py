@@ -100,14 +100,17 @@ def read_batches(
 
 
 def _csv_batches(path: Path, schema: ModelSchema) -> Iterator[pa.RecordBatch]:
-    column_types = {feature.name: FEATURE_TYPES[feature.kind] for feature in schema.features}
-    column_types[LABEL] = _label_type(schema)
+    # Text first, typed later: a failed cast can then name the row (the CSV reader cannot), and
+    # type inference cannot differ between blocks. A binary prediction may be a score or a label.
+    as_text = [*schema.feature_names, LABEL]
     if schema.task is not Task.BINARY_CLASSIFICATION:
-        column_types[PREDICTION] = pa.float64() if schema.task is Task.REGRESSION else pa.string()
+        as_text.append(PREDICTION)
     reader = pa_csv.open_csv(
         path,
         read_options=pa_csv.ReadOptions(block_size=READ_BLOCK_BYTES),
-        convert_options=pa_csv.ConvertOptions(column_types=column_types, strings_can_be_null=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(as_text, pa.string()), strings_can_be_null=True
+        ),
     )
     yield from reader
 
@@ -203,10 +206,11 @@ class BatchNormaliser:
         try:
             return raw.cast(field.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            index = _first_failing_cast(raw, field.type)
             raise Unprocessable(
                 field.name,
-                f"column {field.name!r} cannot be read as {field.type} (rows from {self.rows}): "
-                f"{error}",
+                f"column {field.name!r} holds {raw[index].as_py()!r} at row {self.rows + index}, "
+                f"which cannot be read as {_TYPE_NAMES.get(str(field.type), field.type)}",
             ) from error
 
     def _check_finite(self, column: pa.Array, name: str) -> None:
@@ -237,6 +241,22 @@ class BatchNormaliser:
                 f"column {name!r} holds {column[index].as_py()!r} at row {self.rows + index}, "
                 f"which is not a class label of this model {self.schema.class_labels}",
             )
+
+
+_TYPE_NAMES = {"double": "a number", "bool": "true or false", "string": "text"}
+
+
+def _first_failing_cast(raw: pa.Array, target: pa.DataType) -> int:
+    """The first row that cannot be cast, found by bisection with vectorised casts."""
+    low, high = 0, len(raw)
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            raw.slice(low, middle - low).cast(target)
+            low = middle
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            high = middle
+    return low
 
 
 def _first_index(mask: pa.Array) -> int:

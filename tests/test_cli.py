@@ -1,0 +1,49 @@
+"""The `monitor` command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from monitor.entities.api_key import ApiKey
+from monitor.services.api_keys import find_scope
+
+
+def _monitor(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"MONITOR_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=True,
+    )
+
+
+def test_keys_create_prints_a_working_key_alone_on_the_last_line(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    result = _monitor(
+        "keys", "create", "--scope", "ingest", database_url=database_url, cwd=tmp_path
+    )
+    key = result.stdout.strip().splitlines()[-1]
+    with Session(engine) as session:
+        assert find_scope(session=session, plaintext=key) == "ingest"
+        assert session.exec(select(ApiKey)).one().scope == "ingest"
+
+
+def test_migrate_builds_the_default_sqlite_store_in_the_working_directory(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "migrate"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=True,
+    )
+    assert "schema is current" in result.stdout
+    assert (tmp_path / "data" / "monitor.db").exists()
