@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import monitor.entities  # noqa: F401  (registers every table on SQLModel.metadata)
 from monitor.settings import get_settings
 from monitor.store.engine import make_engine
+from monitor.store.migrations import include_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -60,6 +60,29 @@ class Settings(BaseSettings):
         description="How long a verified API key is trusted without a database look-up; "
         "a revoked key stops working within this time.",
     )
+    scheduler: bool = Field(
+        True,
+        description="Run the scheduler inside `monitor serve`; turn off on API replicas when "
+        "`monitor scheduler` runs on its own.",
+    )
+    scheduler_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often a standby scheduler tries to take over, and the leader checks "
+        "that it still holds the lock.",
+    )
+    scheduler_sync_seconds: float = Field(
+        5.0, gt=0, description="How often the scheduler picks up monitors added or changed."
+    )
+    run_stale_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A running run whose heartbeat is older than this is marked failed "
+        "(its process died).",
+    )
+    run_timeout_seconds: float = Field(
+        1800.0, gt=0, description="A run still running after this long is marked failed."
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",

@@ -91,7 +91,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", migrate_on_start=False)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        migrate_on_start=False,
+        scheduler=False,
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
-from monitor.api.routes import health, models, references, sidecar
+from monitor.api.routes import events, health, models, monitors, references, runs, sidecar
+from monitor.scheduling.scheduler import start_in_background
 from monitor.settings import Settings, get_settings
 from monitor.store.engine import make_engine
 from monitor.store.migrations import upgrade_to_head
@@ -36,9 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(resolved.resolved_database_url)
         app.state.key_cache = KeyCache(resolved.api_key_cache_seconds)
         app.state.metrics = metrics
+        scheduler = start_in_background(resolved) if resolved.scheduler else None
         try:
             yield
         finally:
+            if scheduler is not None:
+                thread, stop = scheduler
+                stop.set()
+                thread.join(timeout=10)
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -49,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
-    for router in (health.router, models.router, references.router, sidecar.router):
-        app.include_router(router)
+    routers = (health, models, references, sidecar, monitors, runs, events)
+    for module in routers:
+        app.include_router(module.router)
     return app

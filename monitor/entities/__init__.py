@@ -1,16 +1,29 @@
 """Domain entities: each module holds one table and the API shapes built on it."""
 
 from monitor.entities.api_key import ApiKey
+from monitor.entities.drift_state import DriftState
+from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.label import GroundTruthLabel
+from monitor.entities.monitor import Monitor
 from monitor.entities.reference import ReferenceChunk, ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport
+from monitor.entities.segment import InferenceSegment
 
 __all__ = [
     "ApiKey",
+    "DriftState",
+    "Event",
+    "FeatureResult",
     "GroundTruthLabel",
     "InferenceRecord",
+    "InferenceSegment",
+    "Monitor",
+    "MonitorRun",
+    "QualityCheck",
     "ReferenceChunk",
     "ReferenceDataset",
     "RegisteredModel",
+    "RunReport",
 ]

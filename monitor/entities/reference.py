@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
@@ -32,6 +32,12 @@ class ReferenceDataset(SQLModel, table=True):
     row_count: int = TableField(sa_type=BigInteger)
     columns: list[dict[str, Any]] = TableField(sa_type=JSONValue, nullable=False)
     stored_bytes: int = TableField(sa_type=BigInteger)
+    feature_profile: str = TableField(
+        default="", sa_type=Text, description="detectors.ReferenceProfile of the features, as JSON"
+    )
+    output_profile: str = TableField(
+        default="", sa_type=Text, description="detectors.ReferenceProfile of the outputs, as JSON"
+    )
     created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
 
 
@@ -53,4 +59,10 @@ class ReferencePublic(BaseModel):
     row_count: int = TableField(sa_type=BigInteger)
     columns: list[dict[str, Any]]
     stored_bytes: int = TableField(sa_type=BigInteger)
+    feature_profile: str = TableField(
+        default="", sa_type=Text, description="detectors.ReferenceProfile of the features, as JSON"
+    )
+    output_profile: str = TableField(
+        default="", sa_type=Text, description="detectors.ReferenceProfile of the outputs, as JSON"
+    )
     created_at: datetime

@@ -18,6 +18,7 @@ from monitor.entities.reference import (
 from monitor.entities.registered_model import RegisteredModel
 from monitor.ingest.reference import BatchNormaliser, ReferenceFormat, read_batches
 from monitor.services.errors import NotFound, Unprocessable
+from monitor.services.profiles import fit_feature_profile, fit_output_profile
 
 
 class ReferenceUploadResult(ReferencePublic):
@@ -63,9 +64,11 @@ def store_reference(
     session.add(dataset)
     session.flush()
     try:
-        stored = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
+        chunks = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
         if normaliser.rows == 0 or normaliser.target is None:
             raise Unprocessable("file", "the reference holds no rows; upload at least one row")
+        dataset.feature_profile = fit_feature_profile(model.data_schema, chunks).to_json()
+        dataset.output_profile = fit_output_profile(model.data_schema, chunks).to_json()
     except Exception:
         session.rollback()
         raise
@@ -76,7 +79,7 @@ def store_reference(
         .values(status=ReferenceStatus.SUPERSEDED)
     )
     dataset.row_count = normaliser.rows
-    dataset.stored_bytes = stored
+    dataset.stored_bytes = sum(len(chunk) for chunk in chunks)
     dataset.columns = [{"name": f.name, "type": str(f.type)} for f in normaliser.target]
     session.add(dataset)
     session.commit()
@@ -94,9 +97,9 @@ def _store_chunks(
     path: Path,
     fmt: ReferenceFormat,
     rows_per_chunk: int,
-) -> int:
-    """Write the upload as Parquet chunks of the dataset; return the bytes stored."""
-    stored = 0
+) -> list[bytes]:
+    """Write the upload as Parquet chunks of the dataset; return them (compressed, small)."""
+    chunks = []
     normalised = (
         normaliser.normalise(batch)
         for batch in read_batches(path, fmt, normaliser.schema, rows_per_chunk)
@@ -111,9 +114,9 @@ def _store_chunks(
         )
         session.add(chunk)
         session.flush()
-        session.expunge(chunk)  # the bytes need not stay in the session once written
-        stored += len(parquet)
-    return stored
+        session.expunge(chunk)
+        chunks.append(parquet)
+    return chunks
 
 
 def active_reference(*, session: Session, model: RegisteredModel) -> ReferenceDataset:

@@ -10,6 +10,16 @@ from sqlalchemy import Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
+# APScheduler creates and owns its job table; migrations leave it alone.
+UNMANAGED_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's filter: everything but the tables other libraries manage."""
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
+
 
 def alembic_config(database_url: str) -> Config:
     config = Config(str(ALEMBIC_INI))

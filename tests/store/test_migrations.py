@@ -7,12 +7,14 @@ from sqlmodel import SQLModel
 
 import monitor.entities  # noqa: F401  (registers the tables)
 from monitor.store.engine import make_engine
-from monitor.store.migrations import pending_heads
+from monitor.store.migrations import include_object, pending_heads
 
 
 def test_migrated_schema_matches_the_table_classes(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 

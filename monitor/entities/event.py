@@ -1,0 +1,59 @@
+"""Events: typed facts in one stable envelope, written to an outbox in the same transaction as the
+change that caused them, and delivered from there."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Index, String
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from monitor.store.types import BigIntegerId, JSONValue, UTCDateTime, utc_now
+
+
+class EventType(StrEnum):
+    DRIFT_DETECTED = "drift.detected"
+    DRIFT_ONGOING = "drift.ongoing"
+    DRIFT_RESOLVED = "drift.resolved"
+    RUN_FAILED = "run.failed"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_model_time", "model_id", "time"),
+        Index("ix_event_type_time", "type", "time"),
+    )
+
+    id: int | None = TableField(default=None, primary_key=True, sa_type=BigIntegerId)
+    uid: str = TableField(max_length=40, unique=True, description="Stable id sent to receivers")
+    type: str = TableField(sa_type=String(48))
+    time: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+    model_id: int | None = TableField(
+        default=None, foreign_key="registered_model.id", ondelete="CASCADE"
+    )
+    model: str | None = TableField(default=None, max_length=128)
+    monitor_id: int | None = TableField(default=None, foreign_key="monitor.id", ondelete="SET NULL")
+    severity: str = TableField(sa_type=String(16))
+    dedup_key: str | None = TableField(default=None, max_length=200)
+    data: dict[str, Any] = TableField(sa_type=JSONValue, nullable=False)
+
+
+class EventPublic(BaseModel):
+    id: str
+    type: str
+    time: datetime
+    model: str | None
+    severity: str
+    dedup_key: str | None
+    data: dict[str, Any]
+    dashboard_url: str | None

@@ -1,0 +1,139 @@
+"""A monitor: which windows of a model's traffic are tested, how often, and how alerts settle."""
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Self
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from monitor.store.types import JSONValue, UTCDateTime, utc_now
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '5m', '1h', '7d', '2w' -> timedelta."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not a duration; write a number and a unit, e.g. 30s, 5m, 1h, 7d"
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class Schedule(BaseModel):
+    """Either `every` (a duration) or `cron` (five fields, UTC)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every: str | None = Field(default=None, examples=["1h"])
+    cron: str | None = Field(default=None, examples=["*/15 * * * *"])
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("schedule: give exactly one of 'every' (e.g. '1h') or 'cron'")
+        if self.every is not None and parse_duration(self.every) < timedelta(seconds=1):
+            raise ValueError("schedule.every must be at least 1s")
+        if self.cron is not None:
+            try:
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as error:
+                raise ValueError(f"schedule.cron {self.cron!r} is invalid: {error}") from error
+        return self
+
+
+class WindowSpec(BaseModel):
+    """Either a trailing `duration` before each run, or the `last_records` before it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    duration: str | None = Field(default=None, examples=["1h"])
+    last_records: int | None = Field(default=None, ge=1, le=100_000_000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.duration is None) == (self.last_records is None):
+            raise ValueError("window: give exactly one of 'duration' (e.g. '1h') or 'last_records'")
+        if self.duration is not None:
+            parse_duration(self.duration)
+        return self
+
+
+class Hysteresis(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    onset_after: int = Field(
+        default=2, ge=1, le=100, description="Drifted windows in a row to open"
+    )
+    resolve_after: int = Field(
+        default=2, ge=1, le=100, description="Clean windows in a row to close"
+    )
+
+
+class MonitorBase(BaseModel):
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = "drift"
+    schedule: Schedule = Schedule(every="1h")
+    window: WindowSpec = WindowSpec(duration="1h")
+    min_rows: int = Field(default=100, ge=1, description="Fewer rows: 'not enough data'")
+    drift: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Detector settings (tests per kind, thresholds, correction, drift share); "
+        "omitted keys take the detectors' defaults.",
+    )
+    shap_sample_size: int = Field(default=0, ge=0, le=100_000, description="0 turns SHAP off")
+    hysteresis: Hysteresis = Hysteresis()
+    actions: dict[str, Any] = Field(
+        default_factory=dict, description="Notification channels and retraining pipeline to run"
+    )
+    store_report: bool = Field(default=False, description="Keep Evidently's HTML report per run")
+    enabled: bool = True
+
+
+class MonitorCreate(MonitorBase):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MonitorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schedule: Schedule | None = None
+    window: WindowSpec | None = None
+    min_rows: int | None = Field(default=None, ge=1)
+    drift: dict[str, Any] | None = None
+    shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)
+    hysteresis: Hysteresis | None = None
+    actions: dict[str, Any] | None = None
+    store_report: bool | None = None
+    enabled: bool | None = None
+
+
+class Monitor(SQLModel, table=True):
+    __tablename__ = "monitor"
+    __table_args__ = (UniqueConstraint("model_id", "name", name="uq_monitor_model_name"),)
+
+    id: int | None = TableField(default=None, primary_key=True)
+    model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE", index=True)
+    name: str = TableField(max_length=64)
+    config: dict[str, Any] = TableField(sa_type=JSONValue, nullable=False)
+    enabled: bool = True
+    created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def settings(self) -> MonitorBase:
+        return MonitorBase.model_validate(
+            {**self.config, "name": self.name, "enabled": self.enabled}
+        )
+
+
+class MonitorPublic(MonitorBase):
+    id: int
+    model: str
+    created_at: datetime
+    updated_at: datetime

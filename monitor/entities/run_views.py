@@ -1,0 +1,119 @@
+"""API shapes for runs, results, drift state and statistic time series."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _FromRow(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RunPublic(_FromRow):
+    id: int
+    monitor_id: int
+    status: str
+    trigger: str
+    window_start: datetime
+    window_end: datetime
+    missed_ticks: int
+    rows: int
+    tested_features: int
+    drifted_features: int
+    dataset_drifted: bool
+    quality_failed: bool
+    error: str | None
+    load_seconds: float | None
+    compute_seconds: float | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class RunsPublic(BaseModel):
+    data: list[RunPublic]
+    count: int
+
+
+class FeatureResultPublic(_FromRow):
+    feature: str
+    role: str
+    test: str
+    method: str
+    statistic: float | None
+    effect_size: float | None
+    p_value: float | None
+    adjusted_p_value: float | None
+    threshold: float | None
+    p_value_threshold: float | None
+    drifted: bool
+    n_ref: int
+    n_cur: int
+    new_categories: list[str]
+    message: str | None
+
+
+class QualityCheckPublic(_FromRow):
+    feature: str
+    check: str
+    count: int
+    n_rows: int
+    share: float
+    threshold: float
+    failed: bool
+    message: str | None
+
+
+class RunDetail(RunPublic):
+    results: list[FeatureResultPublic]
+    quality: list[QualityCheckPublic]
+    has_report: bool
+
+
+class DriftStatePublic(_FromRow):
+    feature: str
+    status: str
+    drifted_streak: int
+    clean_streak: int
+    since: datetime
+    last_run_id: int | None
+
+
+class MonitorDriftState(BaseModel):
+    monitor: str
+    status: str
+    since: datetime | None
+    features: list[DriftStatePublic]
+
+
+class SeriesPoint(BaseModel):
+    run_id: int
+    window_end: datetime
+    value: float | None
+    threshold: float | None
+    drifted: bool
+
+
+class StatisticSeries(BaseModel):
+    feature: str
+    test: str
+    field: str
+    points: list[SeriesPoint]
+
+
+class BackfillRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime
+    end: datetime
+    step: str | None = None
+
+
+class RunNowRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_end: datetime | None = None
+
+
+class QueuedRuns(BaseModel):
+    run_ids: list[int]
+    count: int

@@ -1,0 +1,177 @@
+"""Executing one monitor run: load the window, run the detectors against the stored profiles,
+then persist the run, its results, the drift state and its events in one transaction."""
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from detectors import DatasetDriftReport, ReferenceProfile, detect_drift
+from monitor.entities.event import EventType, Severity
+from monitor.entities.monitor import Monitor
+from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
+from monitor.runs.persist import persist_outcome
+from monitor.runs.window_frames import drift_config, frame_for, window_for
+from monitor.services.events import record_event
+from monitor.services.references import active_reference
+from monitor.store.types import utc_now
+from monitor.windows.reader import load_window
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    rows: int
+    load_seconds: float
+    compute_seconds: float
+    features: DatasetDriftReport | None  # None: not enough data
+    outputs: DatasetDriftReport | None
+
+
+def start_run(
+    session: Session,
+    *,
+    monitor: Monitor,
+    window_end: datetime,
+    trigger: RunTrigger,
+    missed_ticks: int = 0,
+) -> MonitorRun:
+    """Record a run as running (committed), so it is visible, and recoverable, at once."""
+    window = window_for(monitor.settings, window_end)
+    run = MonitorRun(
+        monitor_id=monitor.id,  # type: ignore[arg-type]
+        model_id=monitor.model_id,
+        status=RunStatus.RUNNING,
+        trigger=trigger,
+        window_start=window.start,
+        window_end=window.end,
+        missed_ticks=missed_ticks,
+    )
+    session.add(run)
+    session.commit()
+    session.refresh(run)
+    return run
+
+
+@contextmanager
+def _heartbeat(engine: Engine, run_id: int) -> Iterator[None]:
+    """Touch the run every few seconds so a sweeper can tell a live run from an orphaned one."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with Session(engine) as session:
+                session.exec(
+                    update(MonitorRun)
+                    .where(col(MonitorRun.id) == run_id)
+                    .values(heartbeat_at=utc_now())
+                )
+                session.commit()
+
+    thread = threading.Thread(target=beat, name=f"run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def execute_run(engine: Engine, run_id: int) -> MonitorRun:
+    """Compute and persist a started run; a crash is recorded as a failed run with its error."""
+    with _heartbeat(engine, run_id):
+        try:
+            outcome = _compute(engine, run_id)
+        except Exception as error:
+            log.exception("monitor run %s failed", run_id)
+            return fail_run(engine, run_id, f"{type(error).__name__}: {error}")
+    with Session(engine, expire_on_commit=False) as session:
+        return persist_outcome(session, run_id, outcome)
+
+
+def _compute(engine: Engine, run_id: int) -> RunOutcome:
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.get_one(MonitorRun, run_id)
+        monitor = session.get_one(Monitor, run.monitor_id)
+        model = session.get_one(RegisteredModel, run.model_id)
+        reference = active_reference(session=session, model=model)
+        settings = monitor.settings
+        config = drift_config(settings.drift)
+        started = time.perf_counter()
+        window = window_for(settings, run.window_end)
+        table = load_window(session.connection(), model.id, model.data_schema, window)  # type: ignore[arg-type]
+    loaded = time.perf_counter()
+    if table.num_rows < settings.min_rows:
+        return RunOutcome(table.num_rows, loaded - started, 0.0, None, None)
+    feature_profile = ReferenceProfile.from_json(reference.feature_profile)
+    output_profile = ReferenceProfile.from_json(reference.output_profile)
+    features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
+    outputs = detect_drift(output_profile, frame_for(table, output_profile), config)
+    return RunOutcome(
+        table.num_rows, loaded - started, time.perf_counter() - loaded, features, outputs
+    )
+
+
+def fail_run(engine: Engine, run_id: int, error: str) -> MonitorRun:
+    """Mark a running run failed and emit `run.failed`, once (a finished run is left alone)."""
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.get_one(MonitorRun, run_id, with_for_update=True)
+        if run.status != RunStatus.RUNNING:
+            return run
+        model = session.get_one(RegisteredModel, run.model_id)
+        monitor = session.get_one(Monitor, run.monitor_id)
+        run.status = RunStatus.FAILED
+        run.error = error
+        run.finished_at = utc_now()
+        session.add(run)
+        record_event(
+            session,
+            type=EventType.RUN_FAILED,
+            severity=Severity.ERROR,
+            model=model,
+            monitor_id=monitor.id,
+            dedup_key=f"{model.name}/{monitor.name}/run-failed",
+            data={"monitor": monitor.name, "run_id": run.id, "error": error},
+        )
+        session.commit()
+        return run
+
+
+def sweep_orphaned_runs(engine: Engine, *, stale_after: timedelta, timeout: timedelta) -> int:
+    """Fail runs whose process stopped beating, or that ran past the timeout; returns how many."""
+    now = utc_now()
+    with Session(engine) as session:
+        running = session.exec(
+            select(MonitorRun).where(MonitorRun.status == RunStatus.RUNNING)
+        ).all()
+        doomed = [
+            (run.id, reason)
+            for run in running
+            if (reason := _orphan_reason(run, now, stale_after, timeout)) is not None
+        ]
+    for run_id, reason in doomed:
+        fail_run(engine, run_id, reason)  # type: ignore[arg-type]
+    return len(doomed)
+
+
+def _orphan_reason(
+    run: MonitorRun, now: datetime, stale_after: timedelta, timeout: timedelta
+) -> str | None:
+    if now - run.heartbeat_at > stale_after:
+        return (
+            f"interrupted: the process running it stopped (last heartbeat "
+            f"{run.heartbeat_at.isoformat()})"
+        )
+    if now - run.started_at > timeout:
+        return f"timed out after {int(timeout.total_seconds())} s"
+    return None

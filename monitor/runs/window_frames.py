@@ -1,0 +1,39 @@
+"""Turning a loaded window (Arrow) into the frames the detectors read."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from detectors import DriftConfig, ReferenceProfile
+from monitor.entities.monitor import MonitorBase, parse_duration
+from monitor.windows.reader import Window
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_for(settings: MonitorBase, end: datetime) -> Window:
+    if settings.window.duration is not None:
+        return Window(start=end - parse_duration(settings.window.duration), end=end)
+    return Window(start=EPOCH, end=end, last=settings.window.last_records)
+
+
+def drift_config(overrides: dict[str, Any]) -> DriftConfig:
+    """The detectors' defaults with a monitor's overrides laid over them (ValueError if bad)."""
+    merged = {**DriftConfig().to_dict(), **overrides}
+    try:
+        return DriftConfig.from_dict(merged)
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"drift settings are malformed: {error}") from error
+
+
+def frame_for(table: pa.Table, profile: ReferenceProfile) -> pd.DataFrame:
+    """The profile's columns of the window; a column the window lacks reads as all missing."""
+    columns = {}
+    for spec in profile.schema:
+        if spec.name in table.column_names:
+            columns[spec.name] = table.column(spec.name).to_pandas()
+        else:
+            columns[spec.name] = pd.Series([None] * table.num_rows, dtype=object)
+    return pd.DataFrame(columns)

@@ -1,0 +1,197 @@
+"""Queueing runs and querying what they found."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from monitor.entities.drift_state import DriftState, DriftStatus
+from monitor.entities.monitor import Monitor
+from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.run import (
+    FeatureResult,
+    MonitorRun,
+    QualityCheck,
+    RunReport,
+    RunStatus,
+    RunTrigger,
+)
+from monitor.entities.run_views import (
+    DriftStatePublic,
+    FeatureResultPublic,
+    MonitorDriftState,
+    QualityCheckPublic,
+    RunDetail,
+    RunPublic,
+    SeriesPoint,
+    StatisticSeries,
+)
+from monitor.runs.persist import ALERT
+from monitor.runs.window_frames import window_for
+from monitor.services.errors import NotFound
+
+
+class SeriesField(StrEnum):
+    STATISTIC = "statistic"
+    EFFECT_SIZE = "effect_size"
+    P_VALUE = "p_value"
+    ADJUSTED_P_VALUE = "adjusted_p_value"
+
+
+def queue_runs(
+    *, session: Session, monitor: Monitor, window_ends: list[datetime], trigger: RunTrigger
+) -> list[int]:
+    """Queue runs for the scheduler to execute, oldest window first."""
+    runs = []
+    for end in window_ends:
+        window = window_for(monitor.settings, end)
+        run = MonitorRun(
+            monitor_id=monitor.id,  # type: ignore[arg-type]
+            model_id=monitor.model_id,
+            status=RunStatus.QUEUED,
+            trigger=trigger,
+            window_start=window.start,
+            window_end=window.end,
+        )
+        session.add(run)
+        runs.append(run)
+    session.commit()
+    return [run.id for run in runs]  # type: ignore[misc]
+
+
+def list_runs(
+    *,
+    session: Session,
+    model: RegisteredModel | None,
+    monitor: Monitor | None = None,
+    status: RunStatus | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[MonitorRun], int]:
+    query = select(MonitorRun)
+    if model is not None:
+        query = query.where(MonitorRun.model_id == model.id)
+    if monitor is not None:
+        query = query.where(MonitorRun.monitor_id == monitor.id)
+    if status is not None:
+        query = query.where(MonitorRun.status == status)
+    if since is not None:
+        query = query.where(MonitorRun.window_end >= since)
+    if until is not None:
+        query = query.where(MonitorRun.window_end < until)
+    count = session.exec(select(func.count()).select_from(query.subquery())).one()
+    runs = session.exec(
+        query.order_by(col(MonitorRun.window_end).desc(), col(MonitorRun.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(runs), count
+
+
+def get_run(*, session: Session, model: RegisteredModel, run_id: int) -> RunDetail:
+    run = session.get(MonitorRun, run_id)
+    if run is None or run.model_id != model.id:
+        raise NotFound(f"model {model.name!r} has no run {run_id}")
+    results = session.exec(
+        select(FeatureResult).where(FeatureResult.run_id == run_id).order_by(col(FeatureResult.id))
+    ).all()
+    quality = session.exec(
+        select(QualityCheck).where(QualityCheck.run_id == run_id).order_by(col(QualityCheck.id))
+    ).all()
+    return RunDetail(
+        **RunPublic.model_validate(run).model_dump(),
+        results=[FeatureResultPublic.model_validate(r) for r in results],
+        quality=[QualityCheckPublic.model_validate(q) for q in quality],
+        has_report=session.get(RunReport, run_id) is not None,
+    )
+
+
+def run_report(*, session: Session, model: RegisteredModel, run_id: int) -> str:
+    get_run(session=session, model=model, run_id=run_id)
+    report = session.get(RunReport, run_id)
+    if report is None:
+        raise NotFound(
+            f"run {run_id} has no report; set store_report on the monitor to keep Evidently's"
+        )
+    return report.html
+
+
+def drift_states(*, session: Session, model: RegisteredModel) -> list[MonitorDriftState]:
+    monitors = session.exec(select(Monitor).where(Monitor.model_id == model.id)).all()
+    rows = session.exec(select(DriftState).where(DriftState.model_id == model.id)).all()
+    states = []
+    for monitor in sorted(monitors, key=lambda m: m.name):
+        mine = [row for row in rows if row.monitor_id == monitor.id]
+        alert = next((row for row in mine if row.feature == ALERT), None)
+        states.append(
+            MonitorDriftState(
+                monitor=monitor.name,
+                status=alert.status if alert else DriftStatus.OK,
+                since=alert.since if alert else None,
+                features=[
+                    DriftStatePublic.model_validate(row)
+                    for row in sorted(mine, key=lambda r: r.feature)
+                    if row.feature != ALERT
+                ],
+            )
+        )
+    return states
+
+
+def _threshold(row: FeatureResult, field: SeriesField) -> float | None:
+    """The bound that applies to `field`: effect sizes meet `threshold`, p-values theirs; a raw
+    statistic only when it is itself the effect size (not e.g. chi-squared's Pearson sum)."""
+    if field is SeriesField.EFFECT_SIZE:
+        return row.threshold
+    if field is SeriesField.STATISTIC:
+        return row.threshold if row.statistic == row.effect_size else None
+    return row.p_value_threshold
+
+
+def statistic_series(
+    *,
+    session: Session,
+    monitor: Monitor,
+    feature: str,
+    test: str | None,
+    field: SeriesField,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> StatisticSeries:
+    query = (
+        select(FeatureResult)
+        .where(FeatureResult.monitor_id == monitor.id)
+        .where(FeatureResult.feature == feature)
+    )
+    if test is not None:
+        query = query.where(FeatureResult.test == test)
+    if since is not None:
+        query = query.where(FeatureResult.window_end >= since)
+    if until is not None:
+        query = query.where(FeatureResult.window_end < until)
+    rows = list(
+        session.exec(query.order_by(col(FeatureResult.window_end).desc()).limit(limit)).all()
+    )
+    if not rows:
+        raise NotFound(f"monitor {monitor.name!r} has no results for {feature!r} in that range")
+    chosen = test or rows[0].test
+    rows = [row for row in reversed(rows) if row.test == chosen]
+    return StatisticSeries(
+        feature=feature,
+        test=chosen,
+        field=field.value,
+        points=[
+            SeriesPoint(
+                run_id=row.run_id,
+                window_end=row.window_end,
+                value=getattr(row, field.value),
+                threshold=_threshold(row, field),
+                drifted=row.drifted,
+            )
+            for row in rows
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Monitoring windows: ingested traffic kept as columnar segments and read back as Arrow tables."""
