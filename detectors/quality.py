@@ -1,0 +1,97 @@
+"""Data-quality checks computed from the same window summary as the drift tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from detectors.profile import FeatureProfile, NumericalProfile
+from detectors.results import QualityResult
+from detectors.validation import check_float
+from detectors.window import CategoricalWindow, FeatureWindow, NumericalWindow
+
+
+@dataclass(frozen=True, slots=True)
+class QualityThresholds:
+    """Largest acceptable shares of a window's rows.
+
+    ``max_missing_increase`` is relative to the reference: the window fails when its missing share
+    exceeds the reference's by more than this (a non-nullable feature fails on any missing
+    value). The other limits are absolute: values outside the reference [min, max] (infinities
+    included), values in categories unseen in the reference, and values of the wrong type.
+
+    >>> QualityThresholds(max_out_of_range_share=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_out_of_range_share must be a number in [0.0, 1.0], got 1.5
+    """
+
+    max_missing_increase: float = 0.05
+    max_out_of_range_share: float = 0.01
+    max_new_category_share: float = 0.01
+    max_type_error_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            check_float(name, value, 0.0, 1.0, open_low=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QualityThresholds:
+        return cls(**data)
+
+
+def check_quality(
+    reference: FeatureProfile, window: FeatureWindow, thresholds: QualityThresholds
+) -> tuple[QualityResult, ...]:
+    """The missing and type-error checks for every feature, plus out-of-range for numerical and
+    new-category for categorical and boolean features."""
+    name = reference.name
+    if reference.spec.nullable:
+        ref_missing = reference.n_missing / reference.n_rows if reference.n_rows else 0.0
+        missing_limit = min(1.0, ref_missing + thresholds.max_missing_increase)
+    else:
+        missing_limit = 0.0
+    checks = [
+        _check(name, "missing", window.n_missing, window.n_rows, missing_limit),
+        _check(
+            name, "type_error", window.n_type_errors, window.n_rows, thresholds.max_type_error_share
+        ),
+    ]
+    if isinstance(window, NumericalWindow) and isinstance(reference, NumericalProfile):
+        checks.append(
+            _check(
+                name,
+                "out_of_range",
+                window.n_out_of_range,
+                window.n_rows,
+                thresholds.max_out_of_range_share,
+                f"reference range [{reference.min!r}, {reference.max!r}]",
+            )
+        )
+    if isinstance(window, CategoricalWindow):
+        new = ", ".join(repr(c) for c in window.new_categories)
+        checks.append(
+            _check(
+                name,
+                "new_category",
+                window.n_new,
+                window.n_rows,
+                thresholds.max_new_category_share,
+                f"new categories: {new}" if new else None,
+            )
+        )
+    return tuple(checks)
+
+
+def _check(
+    feature: str, check: str, count: int, n_rows: int, threshold: float, message: str | None = None
+) -> QualityResult:
+    share = count / n_rows if n_rows else 0.0
+    failed = share > threshold
+    return QualityResult(
+        feature, check, count, n_rows, share, threshold, failed, message if count else None
+    )
