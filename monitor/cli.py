@@ -1,5 +1,8 @@
 """The `monitor` command line: serve, migrate, keys."""
 
+import logging
+from datetime import UTC, datetime
+
 import click
 
 from monitor.entities.api_key import Scope
@@ -9,6 +12,9 @@ from monitor.settings import get_settings
 @click.group()
 def main() -> None:
     """Model monitoring and auto-retraining control plane."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @main.command()
@@ -23,6 +29,58 @@ def serve(host: str, port: int) -> None:
     settings = get_settings()
     click.echo(f"store: {settings.resolved_database_url}", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run only the scheduler (one is active across replicas; others stand by)."""
+    import signal
+    import threading
+
+    from monitor.scheduling.scheduler import MonitorScheduler
+
+    settings = get_settings()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"scheduler for {settings.resolved_database_url}", err=True)
+    MonitorScheduler(settings).run(stop)
+
+
+@main.command()
+@click.option("--model", required=True, help="Registered model name.")
+@click.option("--monitor", "monitor_name", default="drift", show_default=True)
+@click.option("--start", required=True, type=click.DateTime(), help="UTC, e.g. 2026-11-01T00:00")
+@click.option("--end", required=True, type=click.DateTime(), help="UTC, e.g. 2026-11-02T00:00")
+@click.option("--step", default=None, help="Window spacing, e.g. 1h (default: the window size)")
+def backfill(
+    model: str, monitor_name: str, start: datetime, end: datetime, step: str | None
+) -> None:
+    """Run a monitor over consecutive past windows, here and now, with a progress bar."""
+    from sqlmodel import Session
+
+    from monitor.entities.run import RunTrigger
+    from monitor.runs.runner import execute_run, start_run
+    from monitor.services import models, monitors
+    from monitor.store.engine import make_engine
+
+    engine = make_engine(get_settings().resolved_database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        found = models.get_model(session=session, name=model)
+        monitor = monitors.get_monitor(session=session, model=found, name=monitor_name)
+        ends = monitors.backfill_window_ends(
+            monitor, start.replace(tzinfo=UTC), end.replace(tzinfo=UTC), step
+        )
+    outcomes: dict[str, int] = {}
+    with click.progressbar(ends, label=f"backfilling {model}/{monitor_name}") as bar:
+        for window_end in bar:
+            with Session(engine, expire_on_commit=False) as session:
+                run = start_run(
+                    session, monitor=monitor, window_end=window_end, trigger=RunTrigger.BACKFILL
+                )
+            done = execute_run(engine, run.id)  # type: ignore[arg-type]
+            outcomes[done.status] = outcomes.get(done.status, 0) + 1
+    click.echo(", ".join(f"{count} {status}" for status, count in sorted(outcomes.items())))
 
 
 @main.command()

@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 NUMERICAL = [f"num_{i}" for i in range(20)]
 CATEGORICAL = [f"cat_{i}" for i in range(4)]
 
@@ -46,3 +49,38 @@ def wide_record(request_id: str, i: int) -> dict[str, Any]:
     features: dict[str, Any] = {n: (i * 7 + k) % 101 / 10 for k, n in enumerate(NUMERICAL)}
     features.update({n: f"c{(i + k) % 5}" for k, n in enumerate(CATEGORICAL)})
     return {"request_id": request_id, "features": features, "prediction": (i % 100) / 100}
+
+
+DRIFT_NUMERICAL = [f"x{i}" for i in range(6)]
+DRIFT_CATEGORICAL = ["region", "device"]
+
+
+def drift_model_payload(name: str = "scored") -> dict[str, Any]:
+    """A small model for drift scenarios: six numerical and two categorical features."""
+    features = [{"name": n, "kind": "numerical"} for n in DRIFT_NUMERICAL]
+    features += [{"name": n, "kind": "categorical"} for n in DRIFT_CATEGORICAL]
+    return {"name": name, "task": "binary_classification", "features": features}
+
+
+def drift_frame(rows: int, seed: int, shifted: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Reference-like data; each feature named in `shifted` moves by one standard deviation
+    (numerical) or has its most common category share cut from 50% to 20% (categorical)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({n: rng.normal(0.0, 1.0, rows) for n in DRIFT_NUMERICAL})
+    frame["region"] = rng.choice(["eu", "us", "apac"], rows, p=[0.5, 0.3, 0.2])
+    frame["device"] = rng.choice(["ios", "android", "web"], rows, p=[0.4, 0.4, 0.2])
+    for name in shifted:
+        if name in DRIFT_NUMERICAL:
+            frame[name] += 1.0
+        else:
+            frame[name] = rng.choice(["eu", "us", "apac"], rows, p=[0.2, 0.3, 0.5])
+    frame["prediction"] = 1.0 / (1.0 + np.exp(-frame["x0"].to_numpy()))
+    return frame
+
+
+def records_from(frame: pd.DataFrame, prefix: str) -> list[dict[str, Any]]:
+    features = frame.drop(columns=["prediction"]).to_dict("records")
+    return [
+        {"request_id": f"{prefix}-{i}", "features": f, "prediction": float(p)}
+        for i, (f, p) in enumerate(zip(features, frame["prediction"], strict=True))
+    ]

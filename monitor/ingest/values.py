@@ -10,6 +10,7 @@ from typing import Any
 from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
 
 PROBABILITY_SUM_TOLERANCE = 0.01
+_LARGEST_INTEGER = 2**63
 
 
 class InvalidValue(ValueError):
@@ -26,6 +27,10 @@ def _describe(value: Any) -> str:
 def check_number(value: Any, what: str) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidValue(f"{what} must be a number, got {_describe(value)}", "type_error")
+    if isinstance(value, int) and abs(value) >= _LARGEST_INTEGER:
+        raise InvalidValue(
+            f"{what} {value} is too large; numbers must fit in 64 bits", "value_error.out_of_range"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidValue(
             f"{what} must be a finite number, got {value}; send null for a missing value "

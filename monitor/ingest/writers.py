@@ -9,9 +9,10 @@ psycopg quotes array elements in Python.) SQLite gets an executemany of
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, CursorResult, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.entities.inference import InferenceRecord
@@ -29,22 +30,43 @@ FROM jsonb_to_recordset(%s::jsonb) AS r(request_id text, "timestamp" timestamptz
     model_version text, variant text, features jsonb, prediction jsonb, latency_ms float8,
     status_code int4)
 ON CONFLICT (model_id, request_id) DO NOTHING
+RETURNING request_id
 """
 
 
 def write_inferences(
     connection: Connection, model_id: int, rows: Sequence[InferenceRow], received_at: datetime
-) -> int:
-    """Insert `rows`, skipping request ids already stored; return how many were inserted."""
+) -> list[InferenceRow]:
+    """Insert `rows`, skipping request ids already stored (or repeated in the batch); return
+    the rows actually inserted, in batch order."""
     if connection.dialect.name == "postgresql":
         result = connection.exec_driver_sql(
             _PG_INSERT_INFERENCES, (model_id, received_at, orjson.dumps(rows).decode())
         )
-        return result.rowcount
-    statement = sqlite.insert(InferenceRecord).on_conflict_do_nothing(
-        index_elements=["model_id", "request_id"]
+    else:
+        result = _sqlite_insert(connection, model_id, rows, received_at)
+    return _first_of_each(rows, set(result.scalars()))
+
+
+def _first_of_each(rows: Sequence[InferenceRow], inserted: set[str]) -> list[InferenceRow]:
+    kept = []
+    for row in rows:
+        if row.request_id in inserted:
+            kept.append(row)
+            inserted.discard(row.request_id)  # a repeat within the batch was not inserted
+    return kept
+
+
+def _sqlite_insert(
+    connection: Connection, model_id: int, rows: Sequence[InferenceRow], received_at: datetime
+) -> CursorResult[Any]:
+    table = InferenceRecord.__table__  # type: ignore[attr-defined]
+    statement = (
+        sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=["model_id", "request_id"])
+        .returning(table.c.request_id)
     )
-    result = connection.execute(
+    return connection.execute(
         statement,
         [
             {
@@ -62,7 +84,6 @@ def write_inferences(
             for row in rows
         ],
     )
-    return result.rowcount
 
 
 def write_labels(

@@ -43,6 +43,9 @@ class MonitorScheduler:
                 log.info("this process is now the active scheduler")
                 try:
                     self._lead(stop)
+                except Exception:
+                    log.exception("the scheduler failed; stepping down and trying again")
+                    stop.wait(self.settings.scheduler_poll_seconds)
                 finally:
                     self.is_leader.clear()
                     self.leadership.release()

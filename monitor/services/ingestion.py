@@ -8,6 +8,7 @@ from monitor.entities.registered_model import RegisteredModel
 from monitor.ingest.records import validate_inferences, validate_labels
 from monitor.ingest.writers import write_inferences, write_labels
 from monitor.store.types import utc_now
+from monitor.windows.store import write_segment
 
 
 def ingest_inferences(
@@ -15,11 +16,14 @@ def ingest_inferences(
 ) -> IngestResult:
     """Validate the whole batch, then insert it; returns only after the commit."""
     now = utc_now()
-    rows = validate_inferences(model.data_schema, batch.records, now)
+    schema = model.data_schema
+    rows = validate_inferences(schema, batch.records, now)
     assert model.id is not None
-    inserted = write_inferences(session.connection(), model.id, rows, now)
+    connection = session.connection()
+    inserted = write_inferences(connection, model.id, rows, now)
+    write_segment(connection, model.id, schema, inserted, now)
     session.commit()
-    return IngestResult(accepted=inserted, duplicates=len(rows) - inserted)
+    return IngestResult(accepted=len(inserted), duplicates=len(rows) - len(inserted))
 
 
 def ingest_labels(*, session: Session, model: RegisteredModel, batch: LabelBatch) -> LabelResult:

@@ -19,7 +19,10 @@ def test_readyz_is_ready_on_a_migrated_store(client: TestClient) -> None:
 
 def test_readyz_is_503_while_migrations_are_pending(tmp_path: Path) -> None:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/blank.db", data_dir=tmp_path, migrate_on_start=False
+        database_url=f"sqlite:///{tmp_path}/blank.db",
+        data_dir=tmp_path,
+        migrate_on_start=False,
+        scheduler=False,
     )
     with TestClient(create_app(settings)) as blank:
         reply = blank.get("/readyz")

@@ -1,0 +1,130 @@
+"""Two `monitor scheduler` processes on one PostgreSQL: each tick runs once, and killing the
+active one hands over to the other."""
+
+import itertools
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from monitor.entities.monitor import MonitorCreate
+from monitor.entities.registered_model import RegisteredModelCreate
+from monitor.entities.run import MonitorRun, RunTrigger
+from monitor.services import models, monitors
+from monitor.store.engine import make_engine
+from tests.e2e.server import clean_environment, monitor_command
+from tests.factories import drift_model_payload
+
+pytestmark = pytest.mark.postgres
+
+TICK_SECONDS = 1
+HANDOVER_LIMIT_SECONDS = 30
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def ticking_monitor(engine: Engine) -> int:
+    with Session(engine) as session:
+        model = models.register_model(
+            session=session, model_in=RegisteredModelCreate(**drift_model_payload())
+        )
+        monitor = monitors.create_monitor(
+            session=session,
+            model=model,
+            monitor_in=MonitorCreate(
+                schedule={"every": f"{TICK_SECONDS}s"}, window={"duration": "1h"}
+            ),
+        )
+        assert monitor.id is not None
+        return monitor.id
+
+
+def _start(url: str, workdir: Path, name: str) -> subprocess.Popen[bytes]:
+    env = clean_environment(
+        {
+            "MONITOR_DATABASE_URL": url,
+            "MONITOR_SCHEDULER_POLL_SECONDS": "1",
+            "MONITOR_SCHEDULER_SYNC_SECONDS": "1",
+            "MONITOR_RUN_STALE_SECONDS": "4",
+        }
+    )
+    log = (workdir / f"{name}.log").open("wb")
+    return subprocess.Popen(
+        monitor_command("scheduler"), cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+@pytest.fixture
+def schedulers(postgres_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes = [_start(postgres_url, tmp_path, f"scheduler-{i}") for i in range(2)]
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _scheduled_ends(engine: Engine) -> list[datetime]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(MonitorRun.window_end)
+                .where(MonitorRun.trigger == RunTrigger.SCHEDULE)
+                .order_by(col(MonitorRun.window_end))
+            )
+        )
+
+
+def _wait_for_runs(engine: Engine, count: int, timeout: float) -> list[datetime]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ends = _scheduled_ends(engine)
+        if len(ends) >= count:
+            return ends
+        time.sleep(0.25)
+    raise AssertionError(f"fewer than {count} scheduled runs after {timeout} s")
+
+
+def _leader(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> int:
+    for index in range(len(processes)):
+        if "now the active scheduler" in (tmp_path / f"scheduler-{index}.log").read_text():
+            return index
+    raise AssertionError("no scheduler took the lead")
+
+
+def test_two_schedulers_run_each_tick_once(
+    engine: Engine, ticking_monitor: int, schedulers: list[subprocess.Popen[bytes]]
+) -> None:
+    ends = _wait_for_runs(engine, 8, timeout=60)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(ends)]
+    assert min(gaps) > TICK_SECONDS / 2, f"a tick ran twice: gaps {gaps}"
+
+
+def test_killing_the_active_scheduler_hands_over_within_30_seconds(
+    engine: Engine,
+    ticking_monitor: int,
+    schedulers: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    before = len(_wait_for_runs(engine, 3, timeout=60))
+    leader = _leader(tmp_path, schedulers)
+    schedulers[leader].send_signal(signal.SIGKILL)
+    schedulers[leader].wait(timeout=10)
+    killed_at = time.monotonic()
+    _wait_for_runs(engine, before + 2, timeout=HANDOVER_LIMIT_SECONDS)
+    handover = time.monotonic() - killed_at
+    assert handover < HANDOVER_LIMIT_SECONDS
+    standby_log = (tmp_path / f"scheduler-{1 - leader}.log").read_text()
+    assert "now the active scheduler" in standby_log
