@@ -14,6 +14,7 @@ from monitor.runs.runner import execute_run, start_run, sweep_orphaned_runs
 from monitor.scheduling.ticks import ticks_between
 from monitor.store.engine import make_engine
 from monitor.store.types import utc_now
+from monitor.windows.compaction import compact_all
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,12 @@ def drain_queue() -> int:
             run_id = run.id
         execute_run(engine, run_id)  # type: ignore[arg-type]
         done += 1
+
+
+def compact() -> None:
+    removed = compact_all(_Store.engine())
+    if removed:
+        log.info("compaction merged away %d small segments", removed)
 
 
 def sweep(stale_seconds: float, timeout_seconds: float) -> None:

@@ -69,6 +69,7 @@ class MonitorScheduler:
         housekeeping: list[tuple[Any, float, tuple[Any, ...]]] = [
             (self.sync_jobs, settings.scheduler_sync_seconds, (scheduler,)),
             (jobs.drain_queue, 1.0, ()),
+            (jobs.compact, 60.0, ()),
             (
                 jobs.sweep,
                 settings.run_stale_seconds / 2,

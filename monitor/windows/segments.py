@@ -108,13 +108,13 @@ def encode_segment(schema: ModelSchema, rows: Sequence[InferenceRow]) -> bytes:
         for values, field in zip(columns, target, strict=True)
     ]
     arrays[1] = arrays[1].cast(target.field(TIMESTAMP).type)
-    batch = pa.RecordBatch.from_arrays(
-        arrays,
-        schema=target,
-    )
+    return encode_table(pa.Table.from_arrays(arrays, schema=target))
+
+
+def encode_table(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, target, options=_IPC_OPTIONS) as writer:
-        writer.write_batch(batch)
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
+        writer.write_table(table)
     return bytes(sink.getvalue())
 
 
