@@ -11,7 +11,7 @@ from monitor.entities.drift_state import DriftState, DriftStatus
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
-from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunStatus
+from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport, RunStatus
 from monitor.runs.hysteresis import Streaks, Transition, advance
 from monitor.services.events import record_event
 from monitor.store.types import utc_now
@@ -157,6 +157,8 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
     session.add(run)
     _add_report(session, run, "feature", outcome.features)
     _add_report(session, run, "prediction", outcome.outputs)
+    if outcome.report_html is not None:
+        session.add(RunReport(run_id=run.id, html=outcome.report_html))  # type: ignore[arg-type]
     verdicts = {
         f.feature: (role, f.primary)
         for role, report in (("feature", outcome.features), ("prediction", outcome.outputs))

@@ -18,6 +18,7 @@ from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.runs.persist import persist_outcome
+from monitor.runs.report import render_report
 from monitor.runs.window_frames import drift_config, frame_for, window_for
 from monitor.services.events import record_event
 from monitor.services.references import active_reference
@@ -36,6 +37,7 @@ class RunOutcome:
     compute_seconds: float
     features: DatasetDriftReport | None  # None: not enough data
     outputs: DatasetDriftReport | None
+    report_html: str | None = None
 
 
 def start_run(
@@ -117,9 +119,12 @@ def _compute(engine: Engine, run_id: int) -> RunOutcome:
     output_profile = ReferenceProfile.from_json(reference.output_profile)
     features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
     outputs = detect_drift(output_profile, frame_for(table, output_profile), config)
-    return RunOutcome(
-        table.num_rows, loaded - started, time.perf_counter() - loaded, features, outputs
-    )
+    computed = time.perf_counter() - loaded
+    report = None
+    if settings.store_report:
+        with Session(engine) as session:
+            report = render_report(session, reference, model.data_schema, table)
+    return RunOutcome(table.num_rows, loaded - started, computed, features, outputs, report)
 
 
 def fail_run(engine: Engine, run_id: int, error: str) -> MonitorRun:

@@ -178,7 +178,8 @@ def statistic_series(
     )
     if not rows:
         raise NotFound(f"monitor {monitor.name!r} has no results for {feature!r} in that range")
-    chosen = test or rows[0].test
+    latest = [row for row in rows if row.run_id == rows[0].run_id]
+    chosen = test or min(latest, key=lambda row: row.id or 0).test  # the primary test
     rows = [row for row in reversed(rows) if row.test == chosen]
     return StatisticSeries(
         feature=feature,
