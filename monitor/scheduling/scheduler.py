@@ -78,8 +78,8 @@ class MonitorScheduler:
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)
-        self.sync_jobs(scheduler)
         scheduler.start()
+        self.sync_jobs(scheduler)
         self.is_leader.set()
         try:
             while not stop.wait(settings.scheduler_poll_seconds):
