@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         description="Largest reference upload (CSV, Parquet or NDJSON) accepted (413 above it).",
     )
     reference_chunk_rows: int = Field(
-        131_072, ge=1024, description="Rows per stored Parquet chunk of a reference data set."
+        65_536, ge=1024, description="Rows per stored Parquet chunk of a reference data set."
     )
     api_key_cache_seconds: float = Field(
         5.0,

@@ -18,7 +18,8 @@ from monitor.services.errors import Unprocessable
 
 PREDICTION = "prediction"
 LABEL = "label"
-READ_BLOCK_BYTES = 16 * 1024 * 1024
+# Arrow's CSV and JSON readers keep a few dozen blocks in flight; small blocks keep that small.
+READ_BLOCK_BYTES = 1024 * 1024
 
 
 class ReferenceFormat(StrEnum):

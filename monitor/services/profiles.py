@@ -1,7 +1,7 @@
 """Fitting the reference profiles once, when a reference is uploaded, one column at a time."""
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import pyarrow as pa
@@ -16,15 +16,18 @@ from monitor.ingest.reference import PREDICTION
 PROFILE_SETTINGS = {"bins": 10, "grid_size": 2_000, "sample_size": 10_000}
 
 
-def _column(chunks: Sequence[bytes], name: str) -> pd.Series:
-    parts = [pq.read_table(io.BytesIO(chunk), columns=[name]).column(name) for chunk in chunks]
+ChunkSource = Callable[[], Iterable[bytes]]
+
+
+def _column(chunks: ChunkSource, name: str) -> pd.Series:
+    parts = [pq.read_table(io.BytesIO(chunk), columns=[name]).column(name) for chunk in chunks()]
     series: pd.Series = pa.chunked_array(parts).to_pandas()
     return series
 
 
-def fit_feature_profile(schema: ModelSchema, chunks: Sequence[bytes]) -> ReferenceProfile:
-    """Profile every feature, reading one column of the stored chunks at a time, so memory holds
-    the compressed chunks and a single column, never the whole reference twice."""
+def fit_feature_profile(schema: ModelSchema, chunks: ChunkSource) -> ReferenceProfile:
+    """Profile every feature, streaming the stored chunks once per column, so memory holds one
+    column at a time, never the whole reference."""
     profiles = []
     for feature in schema.features:
         spec = FeatureSpec(feature.name, feature.kind.value, feature.nullable)  # type: ignore[arg-type]
@@ -33,7 +36,7 @@ def fit_feature_profile(schema: ModelSchema, chunks: Sequence[bytes]) -> Referen
     return ReferenceProfile(tuple(profiles), **PROFILE_SETTINGS)
 
 
-def fit_output_profile(schema: ModelSchema, chunks: Sequence[bytes]) -> ReferenceProfile:
+def fit_output_profile(schema: ModelSchema, chunks: ChunkSource) -> ReferenceProfile:
     """Profile the model's outputs: the predicted class or value, and class scores when given."""
     frame, specs = output_columns(
         _column(chunks, PREDICTION), schema.task.value, class_labels=schema.class_labels or ()

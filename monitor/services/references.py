@@ -64,9 +64,18 @@ def store_reference(
     session.add(dataset)
     session.flush()
     try:
-        chunks = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
+        stored = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
         if normaliser.rows == 0 or normaliser.target is None:
             raise Unprocessable("file", "the reference holds no rows; upload at least one row")
+
+        def chunks() -> Iterable[bytes]:
+            return session.exec(
+                select(ReferenceChunk.parquet)
+                .where(ReferenceChunk.dataset_id == dataset.id)
+                .order_by(col(ReferenceChunk.seq))
+                .execution_options(yield_per=1)
+            )
+
         dataset.feature_profile = fit_feature_profile(model.data_schema, chunks).to_json()
         dataset.output_profile = fit_output_profile(model.data_schema, chunks).to_json()
     except Exception:
@@ -79,7 +88,7 @@ def store_reference(
         .values(status=ReferenceStatus.SUPERSEDED)
     )
     dataset.row_count = normaliser.rows
-    dataset.stored_bytes = sum(len(chunk) for chunk in chunks)
+    dataset.stored_bytes = stored
     dataset.columns = [{"name": f.name, "type": str(f.type)} for f in normaliser.target]
     session.add(dataset)
     session.commit()
@@ -97,9 +106,9 @@ def _store_chunks(
     path: Path,
     fmt: ReferenceFormat,
     rows_per_chunk: int,
-) -> list[bytes]:
-    """Write the upload as Parquet chunks of the dataset; return them (compressed, small)."""
-    chunks = []
+) -> int:
+    """Write the upload as Parquet chunks of the dataset; return the bytes stored."""
+    stored = 0
     normalised = (
         normaliser.normalise(batch)
         for batch in read_batches(path, fmt, normaliser.schema, rows_per_chunk)
@@ -114,9 +123,9 @@ def _store_chunks(
         )
         session.add(chunk)
         session.flush()
-        session.expunge(chunk)
-        chunks.append(parquet)
-    return chunks
+        session.expunge(chunk)  # the bytes need not stay in the session once written
+        stored += len(parquet)
+    return stored
 
 
 def active_reference(*, session: Session, model: RegisteredModel) -> ReferenceDataset:
