@@ -4,15 +4,33 @@ Fit a :class:`ReferenceProfile` once when a reference is uploaded and store ``pr
 for each window call :func:`detect_drift` with the loaded profile. Prediction drift is the same
 run over the output columns built by :mod:`detectors.prediction`; SHAP attribution drift lives in
 :mod:`detectors.attribution` and Evidently's HTML report in :mod:`detectors.evidently_report`.
+
+Model quality: fit a :class:`PerformanceBaseline` (and, for classifiers logging scores, a
+:class:`PerformanceEstimator`) on the labelled reference; per window call
+:func:`estimate_performance` before labels arrive and :func:`realized_performance` as they do.
+Multivariate drift: fit a :class:`MultivariateProfile` once, call :func:`multivariate_drift`.
 """
 
 from detectors.config import DriftConfig
 from detectors.correction import Correction
 from detectors.drift import compare_samples, detect_drift
+from detectors.estimation import PerformanceEstimator, estimate_performance
+from detectors.metrics import Metric
+from detectors.multivariate import MultivariateProfile, multivariate_drift
+from detectors.performance import PerformanceBaseline, PerformanceRule, realized_performance
+from detectors.prediction import Task
 from detectors.profile import ReferenceProfile
 from detectors.quality import QualityThresholds
 from detectors.registry import DEFAULT_TESTS, TESTS, make_test
-from detectors.results import DatasetDriftReport, DriftResult, FeatureDrift, QualityResult
+from detectors.results import (
+    DatasetDriftReport,
+    DriftResult,
+    FeatureDrift,
+    MultivariateDriftResult,
+    PerformanceReport,
+    PerformanceResult,
+    QualityResult,
+)
 from detectors.schema import FeatureKind, FeatureSpec, infer_schema
 
 __all__ = [
@@ -25,11 +43,23 @@ __all__ = [
     "FeatureDrift",
     "FeatureKind",
     "FeatureSpec",
+    "Metric",
+    "MultivariateDriftResult",
+    "MultivariateProfile",
+    "PerformanceBaseline",
+    "PerformanceEstimator",
+    "PerformanceReport",
+    "PerformanceResult",
+    "PerformanceRule",
     "QualityResult",
     "QualityThresholds",
     "ReferenceProfile",
+    "Task",
     "compare_samples",
     "detect_drift",
+    "estimate_performance",
     "infer_schema",
     "make_test",
+    "multivariate_drift",
+    "realized_performance",
 ]

@@ -153,3 +153,87 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceResult:
+    """One model-quality metric on one window, realized from labels or estimated without them.
+
+    ``method`` is ``realized`` (computed on the labelled rows) or ``estimated`` (expected value
+    from calibrated confidence, no labels used). ``ci_low``/``ci_high`` is the normal interval at
+    ``confidence`` around ``value`` with ``standard_error``, clipped to the metric's range.
+    ``n_labelled`` counts the labelled rows used (0 for estimates), ``n_window`` the window's
+    rows, ``label_completeness`` is their ratio. ``reference`` is the metric on the reference
+    data; ``lower_bound`` (metrics where higher is better) or ``upper_bound`` (losses) is where
+    the rule starts to alert, the other bound None. ``degraded`` when the value is beyond the
+    bound *and* the interval excludes the reference *and* at least the rule's ``min_labels``
+    rows were used. Undefined values are NaN with a ``message``.
+    """
+
+    metric: str
+    method: str
+    value: float
+    ci_low: float
+    ci_high: float
+    standard_error: float
+    confidence: float
+    n_labelled: int
+    n_window: int
+    label_completeness: float
+    reference: float
+    lower_bound: float | None
+    upper_bound: float | None
+    higher_is_better: bool
+    degraded: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceReport:
+    """Every configured metric on one window by one method; ``degraded`` if any metric is."""
+
+    method: str
+    results: tuple[PerformanceResult, ...]
+    n_labelled: int
+    n_window: int
+    label_completeness: float
+    degraded: bool
+
+    @property
+    def degraded_metrics(self) -> tuple[str, ...]:
+        return tuple(r.metric for r in self.results if r.degraded)
+
+    def result(self, metric: str) -> PerformanceResult:
+        for result in self.results:
+            if result.metric == metric:
+                return result
+        raise KeyError(f"metric {metric!r} was not computed in this report")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe data (NaN and infinities become None), e.g. for storing a run."""
+        return {
+            **_json_safe(dataclasses.asdict(self)),
+            "degraded_metrics": list(self.degraded_metrics),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MultivariateDriftResult:
+    """Drift of all features at once: the window's mean PCA reconstruction error (``statistic``)
+    against ``threshold``, the reference mean plus k standard deviations for a window of this
+    size. ``drifted`` when the statistic exceeds the threshold; undefined (empty window) is NaN
+    with ``drifted=False`` and a ``message``."""
+
+    method: str
+    statistic: float
+    reference: float
+    threshold: float
+    drifted: bool
+    n_ref: int
+    n_cur: int
+    components: int
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = _json_safe(dataclasses.asdict(self))
+        return data
