@@ -298,15 +298,32 @@ def _shap_values(
     predict = _predict_function(model)
     features = list(background.columns)
     dtypes = background.dtypes.to_dict()
+    # shap's maskers need numbers: text columns travel as codes and are decoded for the model.
+    categories = {
+        name: pd.Index(pd.concat([background[name], sample[name]]).dropna().unique())
+        for name in features
+        if not pd.api.types.is_numeric_dtype(background[name])
+    }
+
+    def encode(frame: pd.DataFrame) -> pd.DataFrame:
+        coded = frame.copy()
+        for name, known in categories.items():
+            coded[name] = np.asarray(known.get_indexer(frame[name]), dtype=np.float64)
+        return coded.astype(np.float64)
 
     def on_frame(rows: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-        frame = pd.DataFrame(rows, columns=features).astype(dtypes)
-        return np.asarray(predict(frame), dtype=np.float64)
+        frame = pd.DataFrame(rows, columns=features)
+        for name, known in categories.items():
+            codes = frame[name].to_numpy(dtype=np.int64)
+            decoded = known.to_numpy().astype(object).take(np.clip(codes, 0, None))
+            decoded[codes < 0] = None  # a value the masker had as missing
+            frame[name] = decoded
+        return np.asarray(predict(frame.astype(dtypes)), dtype=np.float64)
 
-    masker = shap.maskers.Independent(background, max_samples=len(background))
+    masker = shap.maskers.Independent(encode(background), max_samples=len(background))
     explainer = shap.explainers.Permutation(on_frame, masker, seed=settings.seed)
     max_evals = settings.max_evals or 2 * len(features) + 1
-    explanation = explainer(sample, max_evals=max_evals, silent=True)
+    explanation = explainer(encode(sample), max_evals=max_evals, silent=True)
     return np.asarray(explanation.values, dtype=np.float64), PERMUTATION, note
 
 

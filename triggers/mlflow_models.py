@@ -12,9 +12,12 @@ import mlflow
 NATIVE_FLAVOURS = ("sklearn", "lightgbm", "xgboost")
 
 
-def load_explainable_model(model_uri: str) -> object:
+def load_explainable_model(model_uri: str, tracking_uri: str | None = None) -> object:
     """Load ``models:/name@alias``, ``models:/name/version``, ``runs:/run_id/path`` or any MLflow
-    model URI for :func:`detectors.attribution.attribution_drift`."""
+    model URI for :func:`detectors.attribution.attribution_drift`, from ``tracking_uri`` when
+    given (else MLflow's configured one)."""
+    if tracking_uri is not None:
+        mlflow.set_tracking_uri(tracking_uri)
     flavours = mlflow.models.get_model_info(model_uri).flavors
     for flavour in NATIVE_FLAVOURS:
         if flavour in flavours:

@@ -86,13 +86,32 @@ class MonitorBase(BaseModel):
         description="Detector settings (tests per kind, thresholds, correction, drift share); "
         "omitted keys take the detectors' defaults.",
     )
-    shap_sample_size: int = Field(default=0, ge=0, le=100_000, description="0 turns SHAP off")
+    shap_sample_size: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="Rows explained on each side for SHAP attribution drift; 0 turns it off",
+    )
+    explain_model_uri: str | None = Field(
+        default=None,
+        examples=["models:/churn@champion"],
+        description="The MLflow model whose SHAP attributions are compared (needed with SHAP)",
+    )
     hysteresis: Hysteresis = Hysteresis()
     actions: dict[str, Any] = Field(
         default_factory=dict, description="Notification channels and retraining pipeline to run"
     )
     store_report: bool = Field(default=False, description="Keep Evidently's HTML report per run")
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _explainable(self) -> Self:
+        if self.shap_sample_size and not self.explain_model_uri:
+            raise ValueError(
+                "explain_model_uri: SHAP attribution drift needs the model, e.g. "
+                "'models:/churn@champion' (or set shap_sample_size to 0)"
+            )
+        return self
 
 
 class MonitorCreate(MonitorBase):
@@ -107,6 +126,7 @@ class MonitorUpdate(BaseModel):
     min_rows: int | None = Field(default=None, ge=1)
     drift: dict[str, Any] | None = None
     shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)
+    explain_model_uri: str | None = None
     hysteresis: Hysteresis | None = None
     actions: dict[str, Any] | None = None
     store_report: bool | None = None

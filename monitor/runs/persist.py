@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from detectors import DatasetDriftReport, DriftResult
+from detectors.attribution import AttributionDriftResult
 from monitor.entities.drift_state import DriftState, DriftStatus
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport, RunStatus
+from monitor.runs.attribution import ATTRIBUTION
 from monitor.runs.hysteresis import Streaks, Transition, advance
 from monitor.services.events import record_event
 from monitor.store.types import utc_now
@@ -67,6 +69,41 @@ def _add_report(session: Session, run: MonitorRun, role: str, report: DatasetDri
                     message=check.message,
                 )
             )
+
+
+def _add_attribution(
+    session: Session, run: MonitorRun, attribution: AttributionDriftResult
+) -> DriftResult:
+    """The NDCG verdict, and each feature's importance shift beside it; returns the verdict."""
+    verdict = DriftResult(
+        feature=ATTRIBUTION,
+        test="shap_ndcg",
+        method=attribution.explainer,
+        statistic=attribution.ndcg,
+        effect_size=attribution.ndcg,
+        p_value=None,
+        adjusted_p_value=None,
+        threshold=attribution.threshold,
+        p_value_threshold=None,
+        drifted=attribution.drifted,
+        n_ref=attribution.n_ref,
+        n_cur=attribution.n_cur,
+        message=attribution.message,
+    )
+    session.add(_result_row(run, "attribution", verdict))
+    for shift in attribution.shifts:
+        row = _result_row(run, "attribution", verdict)
+        row.feature = shift.feature
+        row.test = "mean_abs_shap"
+        row.statistic = _finite(shift.current_importance)
+        row.effect_size = _finite(shift.shift)
+        row.threshold = None
+        row.drifted = False
+        row.message = (
+            f"importance rank {shift.baseline_rank} in the reference, {shift.current_rank} now"
+        )
+        session.add(row)
+    return verdict
 
 
 def _states(session: Session, monitor_id: int) -> dict[str, DriftState]:
@@ -164,6 +201,8 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
         for role, report in (("feature", outcome.features), ("prediction", outcome.outputs))
         for f in report.features
     }
+    if outcome.attribution is not None:
+        verdicts[ATTRIBUTION] = ("attribution", _add_attribution(session, run, outcome.attribution))
     states = _states(session, run.monitor_id)
     for column, (_, result) in verdicts.items():
         _advance_state(session, states, run, column, result.drifted, monitor)

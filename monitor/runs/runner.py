@@ -13,10 +13,12 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from detectors import DatasetDriftReport, ReferenceProfile, detect_drift
+from detectors.attribution import AttributionDriftResult
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
+from monitor.runs.attribution import explain_window
 from monitor.runs.persist import persist_outcome
 from monitor.runs.report import render_report
 from monitor.runs.window_frames import drift_config, frame_for, window_for
@@ -38,6 +40,7 @@ class RunOutcome:
     features: DatasetDriftReport | None  # None: not enough data
     outputs: DatasetDriftReport | None
     report_html: str | None = None
+    attribution: AttributionDriftResult | None = None
 
 
 def start_run(
@@ -89,11 +92,12 @@ def _heartbeat(engine: Engine, run_id: int) -> Iterator[None]:
         thread.join()
 
 
-def execute_run(engine: Engine, run_id: int) -> MonitorRun:
-    """Compute and persist a started run; a crash is recorded as a failed run with its error."""
+def execute_run(engine: Engine, run_id: int, tracking_uri: str | None = None) -> MonitorRun:
+    """Compute and persist a started run; a crash is recorded as a failed run with its error.
+    `tracking_uri` is the MLflow store holding the model SHAP explains, when a monitor asks."""
     with _heartbeat(engine, run_id):
         try:
-            outcome = _compute(engine, run_id)
+            outcome = _compute(engine, run_id, tracking_uri)
         except Exception as error:
             log.exception("monitor run %s failed", run_id)
             return fail_run(engine, run_id, f"{type(error).__name__}: {error}")
@@ -101,7 +105,7 @@ def execute_run(engine: Engine, run_id: int) -> MonitorRun:
         return persist_outcome(session, run_id, outcome)
 
 
-def _compute(engine: Engine, run_id: int) -> RunOutcome:
+def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcome:
     with Session(engine, expire_on_commit=False) as session:
         run = session.get_one(MonitorRun, run_id)
         monitor = session.get_one(Monitor, run.monitor_id)
@@ -120,11 +124,18 @@ def _compute(engine: Engine, run_id: int) -> RunOutcome:
     features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
     outputs = detect_drift(output_profile, frame_for(table, output_profile), config)
     computed = time.perf_counter() - loaded
-    report = None
-    if settings.store_report:
-        with Session(engine) as session:
-            report = render_report(session, reference, model.data_schema, table)
-    return RunOutcome(table.num_rows, loaded - started, computed, features, outputs, report)
+    with Session(engine) as session:
+        report = (
+            render_report(session, reference, model.data_schema, table)
+            if settings.store_report
+            else None
+        )
+        attribution = explain_window(
+            session, reference, settings, model.data_schema, table, tracking_uri
+        )
+    return RunOutcome(
+        table.num_rows, loaded - started, computed, features, outputs, report, attribution
+    )
 
 
 def fail_run(engine: Engine, run_id: int, error: str) -> MonitorRun:

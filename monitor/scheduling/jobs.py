@@ -29,6 +29,7 @@ class _Store:
     table never holds database credentials."""
 
     url: str | None = None
+    tracking_uri: str | None = None  # MLflow, for monitors that explain a model with SHAP
 
     @classmethod
     def engine(cls) -> Engine:
@@ -37,8 +38,9 @@ class _Store:
         return engine_for(cls.url)
 
 
-def bind(database_url: str) -> None:
+def bind(database_url: str, tracking_uri: str | None = None) -> None:
     _Store.url = database_url
+    _Store.tracking_uri = tracking_uri
 
 
 def run_monitor_tick(monitor_id: int) -> None:
@@ -69,7 +71,7 @@ def run_monitor_tick(monitor_id: int) -> None:
         )
     if missed:
         log.info("monitor %s: %d missed ticks coalesced into run %s", monitor_id, missed, run.id)
-    execute_run(engine, run.id)  # type: ignore[arg-type]
+    execute_run(engine, run.id, _Store.tracking_uri)  # type: ignore[arg-type]
 
 
 def drain_queue() -> int:
@@ -91,7 +93,7 @@ def drain_queue() -> int:
             session.add(run)
             session.commit()
             run_id = run.id
-        execute_run(engine, run_id)  # type: ignore[arg-type]
+        execute_run(engine, run_id, _Store.tracking_uri)  # type: ignore[arg-type]
         done += 1
 
 
