@@ -83,9 +83,33 @@ def backfill(
                 run = start_run(
                     session, monitor=monitor, window_end=window_end, trigger=RunTrigger.BACKFILL
                 )
-            done = execute_run(engine, run.id)  # type: ignore[arg-type]
+            done = execute_run(
+                engine,
+                run.id,  # type: ignore[arg-type]
+                get_settings().resolved_mlflow_tracking_uri,
+            )
             outcomes[done.status] = outcomes.get(done.status, 0) + 1
     click.echo(", ".join(f"{count} {status}" for status, count in sorted(outcomes.items())))
+
+
+@main.command()
+@click.option("--model", required=True, help="Registered model name.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A pipeline parameter for this run (repeatable); VALUE is read as JSON if it parses.",
+)
+def retrain(model: str, params: tuple[str, ...]) -> None:
+    """Retrain a model here and now with its pipeline, and print the outcome.
+
+    Exits 0 when the run succeeded and the gate passed (or an HTTP pipeline was triggered),
+    2 when the gate failed, 1 when the run failed.
+    """
+    from monitor.retraining.cli import retrain_here
+
+    retrain_here(get_settings(), model, params)
 
 
 @main.command()

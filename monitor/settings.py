@@ -83,6 +83,104 @@ class Settings(BaseSettings):
     run_timeout_seconds: float = Field(
         1800.0, gt=0, description="A run still running after this long is marked failed."
     )
+    delivery_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the notification dispatcher turns new events into deliveries "
+        "and sends those due. A channel sends at most its rate limit times this per pass.",
+    )
+    delivery_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Timeout of one notification request. A delivery whose sender stopped "
+        "mid-request is tried again after twice this plus one second.",
+    )
+    delivery_max_attempts: int = Field(
+        12,
+        ge=1,
+        description="Attempts a delivery gets (retry budget) before it is dead-lettered; "
+        "redeliver it through the API.",
+    )
+    delivery_backoff_base_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Delay after the first failed attempt; it doubles with every attempt, "
+        "drawn between half and all of that (jitter).",
+    )
+    delivery_backoff_max_seconds: float = Field(
+        600.0, gt=0, description="Longest backoff between two attempts of a delivery."
+    )
+    delivery_retry_after_max_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="Longest `Retry-After` a receiver may ask for and get (a longer one is cut).",
+    )
+    delivery_batch_size: int = Field(
+        200,
+        ge=1,
+        description="Most events fanned out, and deliveries sent, in one dispatcher pass.",
+    )
+    delivery_workers: int = Field(
+        4, ge=1, le=64, description="Channels the dispatcher sends to at the same time."
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking server (e.g. `http://mlflow:5000`) or store URI that "
+        "retraining pipelines log to and where versions are registered. Default: an embedded "
+        "SQLite store at `<data_dir>/mlflow.db`.",
+    )
+    mlflow_artifact_root: Path | None = Field(
+        None,
+        description="Where experiments the control plane creates in a database-backed MLflow "
+        "store keep their artifacts. Default: `<data_dir>/mlartifacts`. Not used with an HTTP "
+        "tracking server, which decides where artifacts go.",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Address at which outside orchestrators reach this API: HTTP retraining "
+        "pipelines get their completion callback and training-data link under it.",
+    )
+    retraining_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often the scheduler reads new events against retraining policies, "
+        "starts queued retraining runs and reconciles interrupted ones.",
+    )
+    retraining_workers: int = Field(
+        2, ge=1, le=32, description="Retraining runs (of different models) run at the same time."
+    )
+    retraining_heartbeat_seconds: float = Field(
+        5.0, gt=0, description="How often a retraining run in progress records that it is alive."
+    )
+    retraining_stale_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A running retraining run whose heartbeat is older than this is marked "
+        "`interrupted` (the control plane running it stopped).",
+    )
+    retraining_event_grace_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How long a gap in event ids is waited for before retraining passes over it "
+        "(on PostgreSQL a lower id can commit after a higher one).",
+    )
+    retraining_max_log_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="How much of the end of a pipeline's output is kept with its run; the "
+        "whole log stays in the run's folder.",
+    )
+    retraining_callback_tolerance_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How far the `X-Monitor-Timestamp` of a pipeline's completion callback may "
+        "be from this server's clock.",
+    )
+    retraining_link_seconds: float = Field(
+        86_400.0,
+        gt=0,
+        description="How long the training-data link given to an HTTP pipeline stays valid.",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
@@ -96,6 +194,28 @@ class Settings(BaseSettings):
                 "(the embedded SQLite store is for development only)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> "Settings":
+        if self.delivery_backoff_max_seconds < self.delivery_backoff_base_seconds:
+            raise ValueError(
+                "MONITOR_DELIVERY_BACKOFF_MAX_SECONDS must be at least "
+                "MONITOR_DELIVERY_BACKOFF_BASE_SECONDS"
+            )
+        return self
+
+    @property
+    def resolved_mlflow_tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def resolved_mlflow_artifact_root(self) -> Path | None:
+        """None for an HTTP tracking server (it places artifacts itself)."""
+        if self.resolved_mlflow_tracking_uri.startswith(("http://", "https://")):
+            return None
+        return (self.mlflow_artifact_root or self.data_dir / "mlartifacts").resolve()
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,7 +9,17 @@ from fastapi.concurrency import run_in_threadpool
 from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
-from monitor.api.routes import events, health, models, monitors, references, runs, sidecar
+from monitor.api.routes import (
+    channels,
+    events,
+    health,
+    models,
+    monitors,
+    references,
+    retraining,
+    runs,
+    sidecar,
+)
 from monitor.scheduling.scheduler import start_in_background
 from monitor.settings import Settings, get_settings
 from monitor.store.engine import make_engine
@@ -55,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
-    routers = (health, models, references, sidecar, monitors, runs, events)
+    routers = (health, models, references, sidecar, monitors, runs, events, channels, retraining)
     for module in routers:
         app.include_router(module.router)
     return app

@@ -1,6 +1,9 @@
 """Domain entities: each module holds one table and the API shapes built on it."""
 
 from monitor.entities.api_key import ApiKey
+from monitor.entities.channel import Channel
+from monitor.entities.delivery import Delivery
+from monitor.entities.delivery_attempt import DeliveryAttempt
 from monitor.entities.drift_state import DriftState
 from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
@@ -8,22 +11,35 @@ from monitor.entities.label import GroundTruthLabel
 from monitor.entities.monitor import Monitor
 from monitor.entities.reference import ReferenceChunk, ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.retraining import (
+    ModelLineage,
+    RetrainingCursor,
+    RetrainingPipeline,
+    RetrainingRun,
+)
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport
 from monitor.entities.segment import InferenceSegment
 
 __all__ = [
     "ApiKey",
+    "Channel",
+    "Delivery",
+    "DeliveryAttempt",
     "DriftState",
     "Event",
     "FeatureResult",
     "GroundTruthLabel",
     "InferenceRecord",
     "InferenceSegment",
+    "ModelLineage",
     "Monitor",
     "MonitorRun",
     "QualityCheck",
     "ReferenceChunk",
     "ReferenceDataset",
     "RegisteredModel",
+    "RetrainingCursor",
+    "RetrainingPipeline",
+    "RetrainingRun",
     "RunReport",
 ]

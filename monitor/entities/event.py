@@ -18,6 +18,18 @@ class EventType(StrEnum):
     DRIFT_ONGOING = "drift.ongoing"
     DRIFT_RESOLVED = "drift.resolved"
     RUN_FAILED = "run.failed"
+    RETRAIN_REQUESTED = "retrain.requested"
+    RETRAIN_STARTED = "retrain.started"
+    RETRAIN_SUCCEEDED = "retrain.succeeded"
+    RETRAIN_FAILED = "retrain.failed"
+    MODEL_REGISTERED = "model.registered"
+    VALIDATION_PASSED = "validation.passed"
+    VALIDATION_FAILED = "validation.failed"
+    ROLLOUT_STARTED = "rollout.started"
+    ROLLOUT_STEP = "rollout.step"
+    ROLLOUT_PROMOTED = "rollout.promoted"
+    ROLLOUT_ROLLED_BACK = "rollout.rolled_back"
+    NOTIFICATION_TEST = "notification.test"  # sent to one channel on request, never fanned out
 
 
 class Severity(StrEnum):
@@ -25,6 +37,11 @@ class Severity(StrEnum):
     WARNING = "warning"
     ERROR = "error"
     CRITICAL = "critical"
+
+    def at_least(self) -> list["Severity"]:
+        """This severity and every graver one (members are declared mildest first)."""
+        order = list(Severity)
+        return order[order.index(self) :]
 
 
 class Event(SQLModel, table=True):
@@ -46,6 +63,9 @@ class Event(SQLModel, table=True):
     severity: str = TableField(sa_type=String(16))
     dedup_key: str | None = TableField(default=None, max_length=200)
     data: dict[str, Any] = TableField(sa_type=JSONValue, nullable=False)
+    # Set once the notification fan-out has turned the event into deliveries. A flag rather than
+    # a cursor: on PostgreSQL a lower id can commit after a higher one.
+    fanned_out_at: datetime | None = TableField(default=None, sa_type=UTCDateTime, index=True)
 
 
 class EventPublic(BaseModel):

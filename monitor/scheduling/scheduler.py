@@ -12,6 +12,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from monitor.entities.monitor import Monitor
+from monitor.notifications.dispatcher import dispatch
+from monitor.retraining.jobs import retraining_tick
 from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
@@ -64,7 +66,7 @@ class MonitorScheduler:
             timezone=UTC,
         )
         settings = self.settings
-        jobs.bind(self.database_url)
+        jobs.bind(self.database_url, settings.resolved_mlflow_tracking_uri)
         jobs.sweep(settings.run_stale_seconds, settings.run_timeout_seconds)
         housekeeping: list[tuple[Any, float, tuple[Any, ...]]] = [
             (self.sync_jobs, settings.scheduler_sync_seconds, (scheduler,)),
@@ -75,10 +77,14 @@ class MonitorScheduler:
                 settings.run_stale_seconds / 2,
                 (settings.run_stale_seconds, settings.run_timeout_seconds),
             ),
+            (dispatch, settings.delivery_poll_seconds, (engine, settings)),
+            (retraining_tick, settings.retraining_poll_seconds, (engine, settings)),
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)
         scheduler.start()
+        # After start: only a started scheduler sees the jobs already in the job store (and so
+        # keeps their overdue next run time instead of replacing them).
         self.sync_jobs(scheduler)
         self.is_leader.set()
         try:

@@ -55,6 +55,7 @@ def list_events(
     session: Session,
     model: str | None = None,
     types: list[str] | None = None,
+    min_severity: Severity | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     offset: int = 0,
@@ -65,6 +66,8 @@ def list_events(
         query = query.where(Event.model == model)
     if types:
         query = query.where(col(Event.type).in_(types))
+    if min_severity is not None:
+        query = query.where(col(Event.severity).in_(min_severity.at_least()))
     if since is not None:
         query = query.where(Event.time >= since)
     if until is not None:

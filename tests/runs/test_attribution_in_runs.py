@@ -24,6 +24,7 @@ def champion(tmp_path: Path) -> str:
     """A real scikit-learn pipeline registered in a local MLflow store as scored@champion."""
     tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.create_experiment("attribution", artifact_location=str(tmp_path / "artifacts"))
     mlflow.set_experiment("attribution")
     frame = drift_frame(2_000, seed=11)
     features = frame.drop(columns=["prediction"])

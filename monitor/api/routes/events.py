@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from monitor.api.deps import ReadKey, SessionDep, SettingsDep
-from monitor.entities.event import EventPublic
+from monitor.entities.event import EventPublic, Severity
 from monitor.services import events
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=[ReadKey])
@@ -24,6 +24,7 @@ def list_events(
     settings: SettingsDep,
     model: str | None = None,
     type: Annotated[list[str] | None, Query(description="Repeat to match several")] = None,
+    min_severity: Annotated[Severity | None, Query(description="This and graver")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -33,6 +34,7 @@ def list_events(
         session=session,
         model=model,
         types=type,
+        min_severity=min_severity,
         since=since,
         until=until,
         offset=offset,
