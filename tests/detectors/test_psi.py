@@ -32,9 +32,7 @@ def our_bin_labels(profile: NumericalProfile, values: np.ndarray) -> pd.Series:
     return pd.Series(labels.astype(str))
 
 
-def test_psi_matches_evidently_on_identical_numerical_bins() -> None:
-    rng = np.random.default_rng(0)
-    reference, current = rng.normal(size=5_000), rng.normal(0.3, 1.2, size=4_000)
+def _assert_numerical_psi_matches_evidently(reference: np.ndarray, current: np.ndarray) -> None:
     profile, window = fitted(reference, current)
     assert isinstance(profile, NumericalProfile)
     expected, _ = evidently_psi(
@@ -46,23 +44,19 @@ def test_psi_matches_evidently_on_identical_numerical_bins() -> None:
     assert PopulationStabilityIndex().test(profile, window).statistic == pytest.approx(
         expected, rel=1e-9
     )
+
+
+def test_psi_matches_evidently_on_identical_numerical_bins() -> None:
+    rng = np.random.default_rng(0)
+    reference, current = rng.normal(size=5_000), rng.normal(0.3, 1.2, size=4_000)
+    _assert_numerical_psi_matches_evidently(reference, current)
 
 
 def test_psi_matches_evidently_when_a_window_bin_is_empty() -> None:
     rng = np.random.default_rng(1)
     reference = rng.normal(size=5_000)
     current = np.abs(rng.normal(size=3_000))  # nothing in the lower half of the bins
-    profile, window = fitted(reference, current)
-    assert isinstance(profile, NumericalProfile)
-    expected, _ = evidently_psi(
-        our_bin_labels(profile, reference),
-        our_bin_labels(profile, current),
-        ColumnType.Categorical,
-        0.1,
-    )
-    assert PopulationStabilityIndex().test(profile, window).statistic == pytest.approx(
-        expected, rel=1e-9
-    )
+    _assert_numerical_psi_matches_evidently(reference, current)
 
 
 def test_categorical_psi_matches_evidently_with_a_new_category() -> None:
