@@ -1,9 +1,13 @@
 """Builders of request payloads, so tests say only what matters to them."""
 
-from typing import Any
+import io
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 NUMERICAL = [f"num_{i}" for i in range(20)]
 CATEGORICAL = [f"cat_{i}" for i in range(4)]
@@ -84,3 +88,21 @@ def records_from(frame: pd.DataFrame, prefix: str) -> list[dict[str, Any]]:
         {"request_id": f"{prefix}-{i}", "features": f, "prediction": float(p)}
         for i, (f, p) in enumerate(zip(features, frame["prediction"], strict=True))
     ]
+
+
+def parquet_body(frame: pd.DataFrame) -> bytes:
+    """A frame as the raw body of a Parquet reference upload."""
+    sink = io.BytesIO()
+    frame.to_parquet(sink)
+    return sink.getvalue()
+
+
+def upload_reference(
+    client: "TestClient", headers: dict[str, str], frame: pd.DataFrame, model: str = "scored"
+) -> None:
+    reply = client.post(
+        f"/api/v1/models/{model}/reference",
+        content=parquet_body(frame),
+        headers={**headers, "content-type": "application/x-parquet"},
+    )
+    assert reply.status_code == 201, reply.text

@@ -1,7 +1,6 @@
 """A monitor whose drift switches on and off on every run, for 20 real runs, pages PagerDuty no
 more often than the channel's grouping allows, and ends resolved."""
 
-import io
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -10,7 +9,7 @@ from sqlalchemy import Engine
 
 from monitor.scheduling import jobs
 from monitor.settings import Settings
-from tests.factories import drift_frame, drift_model_payload, records_from
+from tests.factories import drift_frame, drift_model_payload, records_from, upload_reference
 from tests.notifications.formats import check_events_v2
 from tests.notifications.helpers import pass_at
 from tests.notifications.receiver import Receiver
@@ -26,13 +25,7 @@ ROUTING_KEY = "R0123456789abcdef0123456789ABCDE"
 
 def _set_up(client: TestClient, headers: dict[str, str], receiver: Receiver) -> None:
     client.post("/api/v1/models", json=drift_model_payload(), headers=headers)
-    reference = io.BytesIO()
-    drift_frame(5_000, seed=1).to_parquet(reference)
-    client.post(
-        f"{MODEL}/reference",
-        content=reference.getvalue(),
-        headers={**headers, "content-type": "application/x-parquet"},
-    )
+    upload_reference(client, headers, drift_frame(5_000, seed=1))
     monitor = {
         "window": {"duration": "1h"},
         "min_rows": ROWS,

@@ -1,6 +1,5 @@
 """Runs compare SHAP attributions of the monitor's MLflow model on reference and window samples."""
 
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from monitor.scheduling import jobs
-from tests.factories import DRIFT_CATEGORICAL, drift_frame, drift_model_payload, records_from
+from tests.factories import (
+    DRIFT_CATEGORICAL,
+    drift_frame,
+    drift_model_payload,
+    records_from,
+    upload_reference,
+)
 
 MODEL = "/api/v1/models/scored"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -47,13 +52,7 @@ def test_run_records_ndcg_and_each_features_importance_shift(
     client: TestClient, admin: dict[str, str], database_url: str, champion: str
 ) -> None:
     client.post("/api/v1/models", json=drift_model_payload(), headers=admin)
-    reference = io.BytesIO()
-    drift_frame(3_000, seed=1).to_parquet(reference)
-    client.post(
-        f"{MODEL}/reference",
-        content=reference.getvalue(),
-        headers={**admin, "content-type": "application/x-parquet"},
-    )
+    upload_reference(client, admin, drift_frame(3_000, seed=1))
     records = records_from(drift_frame(1_000, seed=5, shifted=("x1",)), "r")
     for record in records:
         record["timestamp"] = (NOW - timedelta(minutes=5)).isoformat()

@@ -1,6 +1,5 @@
 """Runs queued through the API, executed as the scheduler would, and what they leave behind."""
 
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlmodel import Session
 from monitor.entities.run import MonitorRun
 from monitor.runs.runner import sweep_orphaned_runs
 from monitor.scheduling import jobs
-from tests.factories import drift_frame, drift_model_payload, records_from
+from tests.factories import drift_frame, drift_model_payload, records_from, upload_reference
 
 MODEL = "/api/v1/models/scored"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -25,14 +24,7 @@ def scored(client: TestClient, admin: dict[str, str], database_url: str) -> Test
 
 
 def _upload_reference(client: TestClient, headers: dict[str, str]) -> None:
-    body = io.BytesIO()
-    drift_frame(5_000, seed=1).to_parquet(body)
-    reply = client.post(
-        f"{MODEL}/reference",
-        content=body.getvalue(),
-        headers={**headers, "content-type": "application/x-parquet"},
-    )
-    assert reply.status_code == 201
+    upload_reference(client, headers, drift_frame(5_000, seed=1))
 
 
 def _send(client: TestClient, headers: dict[str, str], rows: int, shifted: tuple[str, ...]) -> None:

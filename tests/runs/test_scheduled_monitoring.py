@@ -1,7 +1,6 @@
 """The main job end to end, in one process: scheduled runs flag exactly the drifted features,
 and drift.detected then drift.resolved follow the hysteresis."""
 
-import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from monitor.api.app import create_app
 from monitor.settings import Settings
-from tests.factories import drift_frame, drift_model_payload, records_from
+from tests.factories import drift_frame, drift_model_payload, records_from, upload_reference
 
 WINDOW = 2000
 MODEL = "/api/v1/models/scored"
@@ -69,13 +68,7 @@ def test_scheduled_runs_flag_the_drifted_features_and_settle_alerts(
 ) -> None:
     client = scheduled
     client.post("/api/v1/models", json=drift_model_payload(), headers=admin)
-    reference = io.BytesIO()
-    drift_frame(20_000, seed=1).to_parquet(reference)
-    client.post(
-        f"{MODEL}/reference",
-        content=reference.getvalue(),
-        headers={**admin, "content-type": "application/x-parquet"},
-    )
+    upload_reference(client, admin, drift_frame(20_000, seed=1))
     monitor = {
         "schedule": {"every": "1s"},
         "window": {"last_records": WINDOW},
