@@ -1,4 +1,4 @@
-"""The `monitor` command line: serve, migrate, keys."""
+"""The `monitor` command line: serve, scheduler, backfill, retrain, migrate, keys."""
 
 import gc
 import logging
@@ -8,6 +8,8 @@ import click
 
 from monitor.entities.api_key import Scope
 from monitor.settings import get_settings
+
+_TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 @click.group()
@@ -55,8 +57,12 @@ def scheduler() -> None:
 @main.command()
 @click.option("--model", required=True, help="Registered model name.")
 @click.option("--monitor", "monitor_name", default="drift", show_default=True)
-@click.option("--start", required=True, type=click.DateTime(), help="UTC, e.g. 2026-11-01T00:00")
-@click.option("--end", required=True, type=click.DateTime(), help="UTC, e.g. 2026-11-02T00:00")
+@click.option(
+    "--start", required=True, type=click.DateTime(_TIMES), help="UTC, e.g. 2026-11-01T00:00"
+)
+@click.option(
+    "--end", required=True, type=click.DateTime(_TIMES), help="UTC, e.g. 2026-11-02T00:00"
+)
 @click.option("--step", default=None, help="Window spacing, e.g. 1h (default: the window size)")
 def backfill(
     model: str, monitor_name: str, start: datetime, end: datetime, step: str | None
@@ -67,15 +73,19 @@ def backfill(
     from monitor.entities.run import RunTrigger
     from monitor.runs.runner import execute_run, start_run
     from monitor.services import models, monitors
+    from monitor.services.errors import NotFound, Unprocessable
     from monitor.store.engine import make_engine
 
     engine = make_engine(get_settings().resolved_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        found = models.get_model(session=session, name=model)
-        monitor = monitors.get_monitor(session=session, model=found, name=monitor_name)
-        ends = monitors.backfill_window_ends(
-            monitor, start.replace(tzinfo=UTC), end.replace(tzinfo=UTC), step
-        )
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            found = models.get_model(session=session, name=model)
+            monitor = monitors.get_monitor(session=session, model=found, name=monitor_name)
+            ends = monitors.backfill_window_ends(
+                monitor, start.replace(tzinfo=UTC), end.replace(tzinfo=UTC), step
+            )
+    except (NotFound, Unprocessable) as error:
+        raise click.ClickException(str(error)) from error
     outcomes: dict[str, int] = {}
     with click.progressbar(ends, label=f"backfilling {model}/{monitor_name}") as bar:
         for window_end in bar:

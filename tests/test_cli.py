@@ -47,3 +47,20 @@ def test_migrate_builds_the_default_sqlite_store_in_the_working_directory(tmp_pa
     )
     assert "schema is current" in result.stdout
     assert (tmp_path / "data" / "monitor.db").exists()
+
+
+def test_backfill_of_an_unknown_model_says_how_to_register_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    window = ["--start", "2026-11-01T00:00", "--end", "2026-11-02T00:00"]
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "backfill", "--model", "ghost", *window],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MONITOR_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "register it with POST /api/v1/models" in result.stderr
