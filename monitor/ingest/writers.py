@@ -3,8 +3,9 @@
 PostgreSQL gets one `INSERT ... SELECT FROM jsonb_to_recordset(batch)` per batch: a single
 round trip with the whole batch as one JSON document, serialised by orjson in C. (Binding one
 array per column cost more Python time than everything else in the request together, because
-psycopg quotes array elements in Python.) SQLite gets an executemany of
-`INSERT ... ON CONFLICT DO NOTHING` inside the caller's transaction.
+psycopg quotes array elements in Python.) SQLite gets a multi-row
+`INSERT ... ON CONFLICT DO NOTHING` inside the caller's transaction. Both return the request ids
+they inserted, so the batch's columnar segment holds exactly the new rows.
 """
 
 from collections.abc import Sequence
