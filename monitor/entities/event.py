@@ -29,6 +29,11 @@ class EventType(StrEnum):
     ROLLOUT_STEP = "rollout.step"
     ROLLOUT_PROMOTED = "rollout.promoted"
     ROLLOUT_ROLLED_BACK = "rollout.rolled_back"
+    ROLLOUT_PAUSED = "rollout.paused"
+    ROLLOUT_RESUMED = "rollout.resumed"
+    ROLLOUT_ABORTED = "rollout.aborted"
+    MODEL_QUALITY_DEGRADED = "model_quality.degraded"
+    MODEL_QUALITY_RECOVERED = "model_quality.recovered"
     NOTIFICATION_TEST = "notification.test"  # sent to one channel on request, never fanned out
 
 
