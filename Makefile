@@ -1,8 +1,11 @@
 # The two entry points of the README: `make serve` (later `make demo`) and `make test`.
 VENV ?= .venv
 BIN := $(VENV)/bin
+# A real Triton server for the serving-engine tests, in its own environment (it needs numpy<2).
+TRITON_VENV ?= .venv-triton
+TRITON_REQUIREMENTS := tests/engines/triton-requirements.txt
 
-.PHONY: install serve test lint
+.PHONY: install serve test lint triton
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,6 +15,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+$(TRITON_VENV)/.installed: $(TRITON_REQUIREMENTS)
+	python3 -m venv $(TRITON_VENV)
+	$(TRITON_VENV)/bin/pip install --quiet --upgrade pip
+	$(TRITON_VENV)/bin/pip install --quiet -r $(TRITON_REQUIREMENTS)
+	touch $@
+
+triton: $(TRITON_VENV)/.installed
+
 serve: install
 	$(BIN)/monitor serve
 
@@ -20,5 +31,5 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint triton
 	$(BIN)/pytest

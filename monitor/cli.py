@@ -3,11 +3,14 @@
 import gc
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from monitor.entities.api_key import Scope
+from monitor.rollouts.cli import rollout
 from monitor.settings import get_settings
+from monitor.sidecar.cli import sidecar
 
 _TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -30,12 +33,40 @@ def serve(host: str, port: int) -> None:
     from monitor.api.app import create_app
 
     settings = get_settings()
+    if "public_url" not in settings.model_fields_set:
+        # Unset, this API is public where it listens: the dashboard mounted here calls it there.
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        settings = settings.model_copy(update={"public_url": f"http://{local}:{port}"})
     click.echo(f"store: {settings.resolved_database_url}", err=True)
     # Everything imported so far lives as long as the process: keep the collector from
     # rescanning it on every collection of request garbage (about 20% more throughput).
     gc.collect()
     gc.freeze()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+@click.option(
+    "--workdir",
+    default="demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the demo's stores and logs (emptied of an earlier demo first).",
+)
+@click.option("--port", default=8000, show_default=True, type=int, help="Control plane port.")
+@click.option("--fast", is_flag=True, help="Shorter acts, for tests.")
+@click.option("--keep-running", is_flag=True, help="Leave everything up to explore.")
+def demo(workdir: Path, port: int, fast: bool, keep_running: bool) -> None:
+    """The whole loop on the embedded defaults: drift, alert, retraining, canary, promotion."""
+    from monitor.demo.champion import DemoError
+    from monitor.demo.loop import DemoOptions, run_demo
+    from monitor.deployers.process import DeployError
+
+    options = DemoOptions(workdir=workdir, port=port, fast=fast, keep_running=keep_running)
+    try:
+        run_demo(options, echo=lambda line: click.echo(line))
+    except (DemoError, DeployError) as error:
+        raise click.ClickException(str(error)) from error
 
 
 @main.command()
@@ -163,3 +194,15 @@ def create_key(scope: str, name: str) -> None:
     engine.dispose()
     click.echo(f"created {scope} key {api_key.prefix} (it is shown only now; store it safely):")
     click.echo(plaintext)
+
+
+@main.command("config-reference")
+def config_reference() -> None:
+    """Print the configuration reference (markdown) generated from the settings classes."""
+    from monitor.config_reference import render_reference
+
+    click.echo(render_reference(), nl=False)
+
+
+main.add_command(sidecar)
+main.add_command(rollout)

@@ -138,13 +138,21 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="Address at which outside orchestrators reach this API: HTTP retraining "
-        "pipelines get their completion callback and training-data link under it.",
+        "pipelines get their completion callback and training-data link under it, and the "
+        "dashboard mounted at /dashboard reads it. Unset, `monitor serve` uses the address "
+        "it listens on.",
     )
     retraining_poll_seconds: float = Field(
         2.0,
         gt=0,
         description="How often the scheduler reads new events against retraining policies, "
         "starts queued retraining runs and reconciles interrupted ones.",
+    )
+    quality_refresh_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often the scheduler re-evaluates the model quality of windows that "
+        "late labels have reached since they were evaluated.",
     )
     retraining_workers: int = Field(
         2, ge=1, le=32, description="Retraining runs (of different models) run at the same time."
@@ -181,9 +189,21 @@ class Settings(BaseSettings):
         gt=0,
         description="How long the training-data link given to an HTTP pipeline stays valid.",
     )
+    rollout_tick_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often the canary controller checks active rollouts (a step ends "
+        "at most this long after its bake time).",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
+    )
+    dashboard_api_key: str | None = Field(
+        None,
+        description="A `read` key the dashboard mounted at /dashboard reads this API with (at "
+        "`public_url`); create one with `monitor keys create --scope read`. Actions need an "
+        "`admin` key, which each user enters in the dashboard.",
     )
 
     @model_validator(mode="after")

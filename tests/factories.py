@@ -106,3 +106,34 @@ def upload_reference(
         headers={**headers, "content-type": "application/x-parquet"},
     )
     assert reply.status_code == 201, reply.text
+
+
+def endpoint_payload(name: str, **overrides: Any) -> dict[str, Any]:
+    """A serving endpoint: MLflow scoring on the CPU at a loopback address."""
+    payload: dict[str, Any] = {"name": name, "url": "http://127.0.0.1:9001", "protocol": "mlflow"}
+    payload.update(overrides)
+    return payload
+
+
+def rollout_payload(candidate: str = "green", **overrides: Any) -> dict[str, Any]:
+    """A rollout of version 2 on `candidate` with the default steps."""
+    payload: dict[str, Any] = {"candidate_endpoint": candidate, "candidate_version": "2"}
+    payload.update(overrides)
+    return payload
+
+
+def correlated_frame(rows: int, correlation: float, seed: int) -> pd.DataFrame:
+    """x1, x2 ~ N(0, 1) with the given correlation (their marginals never change), x3 ~ Gamma(2)
+    and `plan` independent; the prediction is a score of x1 alone, so it keeps its distribution
+    whatever the correlation."""
+    rng = np.random.default_rng(seed)
+    x1, noise = rng.normal(size=rows), rng.normal(size=rows)
+    return pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": correlation * x1 + np.sqrt(1 - correlation**2) * noise,
+            "x3": rng.gamma(2.0, size=rows),
+            "plan": rng.choice(["basic", "pro", "team"], rows, p=[0.6, 0.3, 0.1]),
+            "prediction": 1.0 / (1.0 + np.exp(-x1)),
+        }
+    )

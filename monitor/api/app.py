@@ -3,20 +3,28 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from dashboard.app import create_dashboard
 from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
 from monitor.api.routes import (
     channels,
+    distributions,
+    drift_matrix,
+    endpoints,
     events,
     health,
     models,
     monitors,
+    overview,
+    quality,
     references,
     retraining,
+    rollouts,
     runs,
     sidecar,
 )
@@ -65,7 +73,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
-    routers = (health, models, references, sidecar, monitors, runs, events, channels, retraining)
+    routers = (
+        health,
+        models,
+        references,
+        sidecar,
+        monitors,
+        runs,
+        quality,
+        events,
+        channels,
+        retraining,
+        endpoints,
+        rollouts,
+        overview,
+        drift_matrix,
+        distributions,
+    )
     for module in routers:
         app.include_router(module.router)
+    # The dashboard reads this same server over HTTP, as any client of the API would.
+    shown = settings or get_settings()
+    dashboard = create_dashboard(
+        shown.public_url, shown.dashboard_api_key, path_prefix="/dashboard/"
+    )
+    app.mount("/dashboard", WSGIMiddleware(dashboard.server))  # type: ignore[arg-type]
     return app

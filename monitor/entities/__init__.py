@@ -5,10 +5,12 @@ from monitor.entities.channel import Channel
 from monitor.entities.delivery import Delivery
 from monitor.entities.delivery_attempt import DeliveryAttempt
 from monitor.entities.drift_state import DriftState
+from monitor.entities.endpoint import ServingEndpoint
 from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.monitor import Monitor
+from monitor.entities.quality import MultivariateResult, QualityResult, QualityState
 from monitor.entities.reference import ReferenceChunk, ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.retraining import (
@@ -17,6 +19,7 @@ from monitor.entities.retraining import (
     RetrainingPipeline,
     RetrainingRun,
 )
+from monitor.entities.rollout import Rollout, RolloutCheck, RolloutTransition, RoutingState
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport
 from monitor.entities.segment import InferenceSegment
 
@@ -34,12 +37,20 @@ __all__ = [
     "ModelLineage",
     "Monitor",
     "MonitorRun",
+    "MultivariateResult",
     "QualityCheck",
+    "QualityResult",
+    "QualityState",
     "ReferenceChunk",
     "ReferenceDataset",
     "RegisteredModel",
     "RetrainingCursor",
     "RetrainingPipeline",
     "RetrainingRun",
+    "Rollout",
+    "RolloutCheck",
+    "RolloutTransition",
+    "RoutingState",
     "RunReport",
+    "ServingEndpoint",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
+from detectors import PerformanceRule
 from monitor.store.types import JSONValue, UTCDateTime, utc_now
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -76,6 +77,69 @@ class Hysteresis(BaseModel):
     )
 
 
+class QualityRule(BaseModel):
+    """When one metric counts as degraded, relative to the reference (the detectors'
+    `PerformanceRule`): the bound sits the largest of the margins below the reference value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str = Field(examples=["roc_auc"])
+    max_drop: float | None = Field(default=None, ge=0, description="Absolute margin")
+    relative_drop: float | None = Field(
+        default=None, ge=0, le=1, description="Margin as a share of the reference value"
+    )
+    std_factor: float | None = Field(
+        default=3.0, ge=0, le=100, description="Margin in standard deviations across chunks"
+    )
+    min_labels: int | None = Field(
+        default=None, ge=1, description="Labelled rows a verdict needs (default: quality's)"
+    )
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999)
+
+    def performance_rule(self, min_labels: int) -> PerformanceRule:
+        return PerformanceRule(
+            self.metric,  # type: ignore[arg-type]
+            max_drop=self.max_drop,
+            relative_drop=self.relative_drop,
+            std_factor=self.std_factor,
+            min_labels=self.min_labels or min_labels,
+            confidence=self.confidence,
+        )
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        self.performance_rule(1)  # its ValueError names the metric and the fix
+        return self
+
+
+class QualitySettings(BaseModel):
+    """Model quality (realized from late labels, estimated from scores) and multivariate drift."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    rules: list[QualityRule] | None = Field(
+        default=None,
+        description="One rule per metric judged; omitted: every metric the reference's "
+        "labels allow, each with the default rule",
+    )
+    min_labels: int = Field(default=100, ge=1, description="Labelled rows a verdict needs")
+    # Quality alerts act on the first window with enough labels: one verdict already rests on
+    # an interval that excludes the reference.
+    hysteresis: Hysteresis = Hysteresis(onset_after=1, resolve_after=1)
+    estimate: bool = Field(default=True, description="Estimate classifier quality from scores")
+    multivariate: bool = Field(default=True, description="PCA reconstruction error per run")
+    multivariate_std_factor: float = Field(default=3.0, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_rule_per_metric(self) -> Self:
+        metrics = [rule.metric for rule in self.rules or ()]
+        repeated = sorted({m for m in metrics if metrics.count(m) > 1})
+        if repeated:
+            raise ValueError(f"quality.rules: give one rule per metric; repeated {repeated}")
+        return self
+
+
 class MonitorBase(BaseModel):
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = "drift"
     schedule: Schedule = Schedule(every="1h")
@@ -98,6 +162,7 @@ class MonitorBase(BaseModel):
         description="The MLflow model whose SHAP attributions are compared (needed with SHAP)",
     )
     hysteresis: Hysteresis = Hysteresis()
+    quality: QualitySettings = QualitySettings()
     actions: dict[str, Any] = Field(
         default_factory=dict, description="Notification channels and retraining pipeline to run"
     )
@@ -128,6 +193,7 @@ class MonitorUpdate(BaseModel):
     shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)
     explain_model_uri: str | None = None
     hysteresis: Hysteresis | None = None
+    quality: QualitySettings | None = None
     actions: dict[str, Any] | None = None
     store_report: bool | None = None
     enabled: bool | None = None

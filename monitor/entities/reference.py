@@ -38,6 +38,15 @@ class ReferenceDataset(SQLModel, table=True):
     output_profile: str = TableField(
         default="", sa_type=Text, description="detectors.ReferenceProfile of the outputs, as JSON"
     )
+    performance_baseline: str | None = TableField(
+        default=None, sa_type=Text, description="detectors.PerformanceBaseline (needs labels)"
+    )
+    performance_estimator: str | None = TableField(
+        default=None, sa_type=Text, description="detectors.PerformanceEstimator (needs scores)"
+    )
+    multivariate_profile: str | None = TableField(
+        default=None, sa_type=Text, description="detectors.MultivariateProfile of the features"
+    )
     created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
 
 

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.entities.quality import MultivariatePoint
+
 
 class _FromRow(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -66,6 +68,7 @@ class QualityCheckPublic(_FromRow):
 class RunDetail(RunPublic):
     results: list[FeatureResultPublic]
     quality: list[QualityCheckPublic]
+    multivariate: MultivariatePoint | None = None
     has_report: bool
 
 

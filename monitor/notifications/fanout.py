@@ -18,6 +18,8 @@ PHASES: dict[str, Phase] = {
     EventType.DRIFT_ONGOING: Phase.FIRING,
     EventType.DRIFT_RESOLVED: Phase.RESOLVED,
     EventType.RUN_FAILED: Phase.FIRING,  # failing again and again is one condition, repeated
+    EventType.MODEL_QUALITY_DEGRADED: Phase.FIRING,
+    EventType.MODEL_QUALITY_RECOVERED: Phase.RESOLVED,
 }
 
 

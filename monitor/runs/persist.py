@@ -15,8 +15,10 @@ from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport, RunStatus
 from monitor.runs.attribution import ATTRIBUTION
 from monitor.runs.hysteresis import Streaks, Transition, advance
+from monitor.runs.quality_state import multivariate_row, store_quality
 from monitor.services.events import record_event
 from monitor.store.types import utc_now
+from monitor.windows.reader import Window
 
 if TYPE_CHECKING:
     from monitor.runs.runner import RunOutcome
@@ -196,6 +198,18 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
     _add_report(session, run, "prediction", outcome.outputs)
     if outcome.report_html is not None:
         session.add(RunReport(run_id=run.id, html=outcome.report_html))  # type: ignore[arg-type]
+    window = Window(start=run.window_start, end=run.window_end)
+    if outcome.multivariate is not None:
+        session.add(multivariate_row(run.id, run.monitor_id, window, outcome.multivariate))  # type: ignore[arg-type]
+    if outcome.quality is not None:
+        store_quality(
+            session,
+            monitor=monitor,
+            model=model,
+            window=window,
+            quality=outcome.quality,
+            run_id=run.id,
+        )
     verdicts = {
         f.feature: (role, f.primary)
         for role, report in (("feature", outcome.features), ("prediction", outcome.outputs))

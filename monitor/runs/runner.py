@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from detectors import DatasetDriftReport, ReferenceProfile, detect_drift
+from detectors import DatasetDriftReport, MultivariateDriftResult, ReferenceProfile, detect_drift
 from detectors.attribution import AttributionDriftResult
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
@@ -20,6 +20,7 @@ from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.runs.attribution import explain_window
 from monitor.runs.persist import persist_outcome
+from monitor.runs.quality import WindowQuality, evaluate_multivariate, evaluate_quality
 from monitor.runs.report import render_report
 from monitor.runs.window_frames import drift_config, frame_for, window_for
 from monitor.services.events import record_event
@@ -41,6 +42,8 @@ class RunOutcome:
     outputs: DatasetDriftReport | None
     report_html: str | None = None
     attribution: AttributionDriftResult | None = None
+    quality: WindowQuality | None = None
+    multivariate: MultivariateDriftResult | None = None
 
 
 def start_run(
@@ -123,6 +126,17 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
     output_profile = ReferenceProfile.from_json(reference.output_profile)
     features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
     outputs = detect_drift(output_profile, frame_for(table, output_profile), config)
+    multivariate = evaluate_multivariate(reference, settings.quality, table)
+    with Session(engine) as session:
+        quality = evaluate_quality(
+            session.connection(),
+            monitor_id=monitor.id,  # type: ignore[arg-type]
+            window_end=run.window_end,
+            reference=reference,
+            schema=model.data_schema,
+            settings=settings.quality,
+            table=table,
+        )
     computed = time.perf_counter() - loaded
     with Session(engine) as session:
         report = (
@@ -134,7 +148,15 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
             session, reference, settings, model.data_schema, table, tracking_uri
         )
     return RunOutcome(
-        table.num_rows, loaded - started, computed, features, outputs, report, attribution
+        table.num_rows,
+        loaded - started,
+        computed,
+        features,
+        outputs,
+        report,
+        attribution,
+        quality,
+        multivariate,
     )
 
 

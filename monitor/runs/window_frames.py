@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from detectors import DriftConfig, ReferenceProfile
+from detectors import DriftConfig, MultivariateProfile, ReferenceProfile
 from monitor.entities.monitor import MonitorBase, parse_duration
 from monitor.windows.reader import Window
 
@@ -28,7 +28,7 @@ def drift_config(overrides: dict[str, Any]) -> DriftConfig:
         raise ValueError(f"drift settings are malformed: {error}") from error
 
 
-def frame_for(table: pa.Table, profile: ReferenceProfile) -> pd.DataFrame:
+def frame_for(table: pa.Table, profile: ReferenceProfile | MultivariateProfile) -> pd.DataFrame:
     """The profile's columns of the window; a column the window lacks reads as all missing."""
     columns = {}
     for spec in profile.schema:

@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 from monitor.entities.monitor import Monitor
 from monitor.notifications.dispatcher import dispatch
 from monitor.retraining.jobs import retraining_tick
+from monitor.rollouts.controller import rollout_tick
+from monitor.runs.relabelling import refresh_stale_quality
 from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
@@ -79,6 +81,8 @@ class MonitorScheduler:
             ),
             (dispatch, settings.delivery_poll_seconds, (engine, settings)),
             (retraining_tick, settings.retraining_poll_seconds, (engine, settings)),
+            (rollout_tick, settings.rollout_tick_seconds, (engine, settings)),
+            (refresh_stale_quality, settings.quality_refresh_seconds, (engine,)),
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)

@@ -7,6 +7,7 @@ from monitor.entities.label import LabelBatch, LabelResult
 from monitor.entities.registered_model import RegisteredModel
 from monitor.ingest.records import validate_inferences, validate_labels
 from monitor.ingest.writers import write_inferences, write_labels
+from monitor.runs.relabelling import mark_relabelled_windows
 from monitor.store.types import utc_now
 from monitor.windows.store import write_segment
 
@@ -30,6 +31,8 @@ def ingest_labels(*, session: Session, model: RegisteredModel, batch: LabelBatch
     now = utc_now()
     rows = validate_labels(model.data_schema, batch.labels, now)
     assert model.id is not None
-    inserted, updated = write_labels(session.connection(), model.id, rows, now)
+    connection = session.connection()
+    inserted, updated = write_labels(connection, model.id, rows, now)
+    mark_relabelled_windows(connection, model.id, [row.request_id for row in rows])
     session.commit()
     return LabelResult(accepted=inserted, updated=updated)

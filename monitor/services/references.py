@@ -15,10 +15,16 @@ from monitor.entities.reference import (
     ReferencePublic,
     ReferenceStatus,
 )
-from monitor.entities.registered_model import RegisteredModel
-from monitor.ingest.reference import BatchNormaliser, ReferenceFormat, read_batches
+from monitor.entities.registered_model import ModelSchema, RegisteredModel
+from monitor.ingest.reference import LABEL, BatchNormaliser, ReferenceFormat, read_batches
 from monitor.services.errors import NotFound, Unprocessable
-from monitor.services.profiles import fit_feature_profile, fit_output_profile
+from monitor.services.profiles import (
+    ChunkSource,
+    fit_feature_profile,
+    fit_multivariate_profile,
+    fit_output_profile,
+    fit_performance,
+)
 
 
 class ReferenceUploadResult(ReferencePublic):
@@ -78,6 +84,8 @@ def store_reference(
 
         dataset.feature_profile = fit_feature_profile(model.data_schema, chunks).to_json()
         dataset.output_profile = fit_output_profile(model.data_schema, chunks).to_json()
+        has_label = LABEL in normaliser.target.names
+        _fit_quality_documents(dataset, model.data_schema, chunks, normaliser.rows, has_label)
     except Exception:
         session.rollback()
         raise
@@ -97,6 +105,19 @@ def store_reference(
         **ReferencePublic.model_validate(dataset, from_attributes=True).model_dump(),
         ignored_columns=normaliser.ignored_columns,
     )
+
+
+def _fit_quality_documents(
+    dataset: ReferenceDataset, schema: ModelSchema, chunks: ChunkSource, rows: int, has_label: bool
+) -> None:
+    """The model-quality baseline and estimator (labelled references only) and the
+    multivariate profile, stored beside the drift profiles."""
+    if has_label:
+        baseline, estimator = fit_performance(schema, chunks)
+        dataset.performance_baseline = baseline.to_json() if baseline else None
+        dataset.performance_estimator = estimator.to_json() if estimator else None
+    profile = fit_multivariate_profile(schema, chunks, rows)
+    dataset.multivariate_profile = profile.to_json() if profile else None
 
 
 def _store_chunks(

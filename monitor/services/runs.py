@@ -30,6 +30,7 @@ from monitor.entities.run_views import (
 from monitor.runs.persist import ALERT
 from monitor.runs.window_frames import window_for
 from monitor.services.errors import NotFound
+from monitor.services.quality import run_multivariate
 
 
 class SeriesField(StrEnum):
@@ -105,6 +106,7 @@ def get_run(*, session: Session, model: RegisteredModel, run_id: int) -> RunDeta
         **RunPublic.model_validate(run).model_dump(),
         results=[FeatureResultPublic.model_validate(r) for r in results],
         quality=[QualityCheckPublic.model_validate(q) for q in quality],
+        multivariate=run_multivariate(session=session, run_id=run_id),
         has_report=session.get(RunReport, run_id) is not None,
     )
 
