@@ -55,7 +55,8 @@ class InferenceIn(BaseModel):
     features: dict[str, Any]
     prediction: Any = Field(
         description="A number (regression, or the positive-class score of a binary model), "
-        "a class label, or an object of class probabilities."
+        "a class label, or an object of class probabilities; null only for a failed request "
+        "(status_code >= 400), which is stored but kept out of drift windows."
     )
     latency_ms: float | None = Field(default=None, ge=0)
     status_code: int | None = Field(default=None, ge=100, le=599)

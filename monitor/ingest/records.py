@@ -21,6 +21,7 @@ _STORED_AS_IS = {
     FeatureKind.CATEGORICAL: frozenset((str,)),
     FeatureKind.BOOLEAN: frozenset((bool,)),
 }
+FIRST_ERROR_STATUS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ class InferenceRow:
     prediction: Any
     latency_ms: float | None
     status_code: int | None
+
+    @property
+    def failed(self) -> bool:
+        """The serving endpoint answered an error: no model output to judge drift on."""
+        return self.status_code is not None and self.status_code >= FIRST_ERROR_STATUS
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,26 @@ def _checked_features(
     return features
 
 
+def _checked_prediction(
+    schema: ModelSchema, record: InferenceIn, loc: tuple[str | int, ...], errors: ErrorCollector
+) -> Any:
+    if record.prediction is None:
+        # A failed request has no output; it is stored for error rates, not for drift.
+        if record.status_code is None or record.status_code < FIRST_ERROR_STATUS:
+            errors.add(
+                (*loc, "prediction"),
+                "prediction is null; send the model's output, or the failed request's "
+                f"status_code (>= {FIRST_ERROR_STATUS}) with it",
+                "value_error.missing",
+            )
+        return None
+    try:
+        return check_prediction(schema, record.prediction)
+    except InvalidValue as problem:
+        errors.add((*loc, "prediction"), str(problem), problem.kind)
+        return None
+
+
 def validate_inferences(
     schema: ModelSchema, records: Sequence[InferenceIn], now: datetime
 ) -> list[InferenceRow]:
@@ -140,11 +166,7 @@ def validate_inferences(
             features = record.features
         else:
             features = _checked_features(schema, specs, record, loc, errors)
-        try:
-            prediction = check_prediction(schema, record.prediction)
-        except InvalidValue as problem:
-            errors.add((*loc, "prediction"), str(problem), problem.kind)
-            prediction = None
+        prediction = _checked_prediction(schema, record, loc, errors)
         timestamp = _check_timestamp(record.timestamp, now, (*loc, "timestamp"), errors)
         if not errors:
             rows.append(

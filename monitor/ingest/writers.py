@@ -21,12 +21,13 @@ from monitor.entities.label import GroundTruthLabel
 from monitor.ingest.records import InferenceRow, LabelRow
 
 # The recordset's column names are the fields of `InferenceRow`, which orjson serialises as is
-# (datetimes as RFC 3339 with their offset).
+# (datetimes as RFC 3339 with their offset). A JSON null reads as SQL NULL there, so a failed
+# request's missing prediction is put back as JSON null.
 _PG_INSERT_INFERENCES = """
 INSERT INTO inference_record (model_id, received_at, request_id, timestamp, model_version,
     variant, features, prediction, latency_ms, status_code)
 SELECT %s, %s, r.request_id, r.timestamp, r.model_version, r.variant, r.features,
-    r.prediction, r.latency_ms, r.status_code
+    COALESCE(r.prediction, 'null'::jsonb), r.latency_ms, r.status_code
 FROM jsonb_to_recordset(%s::jsonb) AS r(request_id text, "timestamp" timestamptz,
     model_version text, variant text, features jsonb, prediction jsonb, latency_ms float8,
     status_code int4)

@@ -5,11 +5,12 @@ from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.registered_model import ModelSchema
 from monitor.entities.segment import InferenceSegment
+from monitor.ingest.records import FIRST_ERROR_STATUS
 from monitor.windows.segments import TIMESTAMP, decode_segments
 
 _segment = InferenceSegment.__table__  # type: ignore[attr-defined]
@@ -27,13 +28,15 @@ class Window:
 
 
 def _narrow_to_last(connection: Connection, model_id: int, window: Window) -> Window:
-    """Move the start up to the timestamp of the `last`-th newest record (an index scan)."""
+    """Move the start up to the timestamp of the `last`-th newest record that is in a segment
+    (an index scan; failed requests are not)."""
     assert window.last is not None
     cutoff = connection.execute(
         select(_record.c.timestamp)
         .where(_record.c.model_id == model_id)
         .where(_record.c.timestamp >= window.start)
         .where(_record.c.timestamp < window.end)
+        .where(or_(_record.c.status_code.is_(None), _record.c.status_code < FIRST_ERROR_STATUS))
         .order_by(_record.c.timestamp.desc())
         .offset(window.last - 1)
         .limit(1)

@@ -1,4 +1,5 @@
-"""Writing segments: the rows an ingest batch actually inserted, in the same transaction."""
+"""Writing segments: the rows an ingest batch actually inserted (failed requests left out), in the
+same transaction."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,6 +19,9 @@ def write_segment(
     rows: Sequence[InferenceRow],
     created_at: datetime,
 ) -> None:
+    # Failed requests carry no model output: they stay in the inference log (error rates) but
+    # out of the windows that drift is measured on.
+    rows = [row for row in rows if not row.failed]
     if not rows:
         return
     times = [row.timestamp for row in rows]

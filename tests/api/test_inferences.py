@@ -217,3 +217,24 @@ def test_record_without_timestamp_gets_server_time(
 def test_unknown_model_refuses_records(client: TestClient, ingest: dict[str, str]) -> None:
     reply = client.post("/api/v1/models/ghost/inferences", json=batch(0, 1), headers=ingest)
     assert reply.status_code == 404
+
+
+def test_failed_request_is_stored_without_a_prediction(
+    client: TestClient, churn: str, ingest: dict[str, str], reader: dict[str, str]
+) -> None:
+    failed = record("boom", prediction=None, status_code=502, latency_ms=3.0)
+    assert _send(client, churn, ingest, failed)["status"] == 202
+    (stored,) = client.get(churn, headers=reader).json()["data"]
+    assert (stored["prediction"], stored["status_code"]) == (None, 502)
+
+
+@pytest.mark.parametrize("status_code", [None, 200, 399])
+def test_null_prediction_of_a_successful_request_is_refused(
+    client: TestClient, churn: str, ingest: dict[str, str], engine: Engine, status_code: int | None
+) -> None:
+    reply = _send(client, churn, ingest, record("a", prediction=None, status_code=status_code))
+    assert reply["status"] == 422
+    (problem,) = reply["detail"]
+    assert problem["loc"] == ["body", "records", 0, "prediction"]
+    assert "status_code (>= 400)" in problem["msg"]
+    assert _stored(engine) == 0

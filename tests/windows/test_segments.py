@@ -77,3 +77,33 @@ def test_compaction_merges_small_segments_without_changing_windows(
     removed = compact_model(engine, model, settle=timedelta(0))
     assert (removed, _segments(engine)) == (29, 1)
     assert _window(engine, window) == before
+
+
+def _send_failed(client: TestClient, url: str, headers: dict[str, str], minutes: list[int]) -> None:
+    records = [
+        record(f"failed{i}", prediction=None, status_code=500, timestamp=stamp)
+        for i in minutes
+        for stamp in [(START + timedelta(minutes=i, seconds=30)).isoformat()]
+    ]
+    assert client.post(url, json={"records": records}, headers=headers).status_code == 202
+
+
+def test_failed_requests_stay_out_of_windows(
+    client: TestClient, churn: str, ingest: dict[str, str], engine: Engine
+) -> None:
+    _send_one_by_one(client, churn, ingest, 3)
+    _send_failed(client, churn, ingest, [0, 1, 2])
+    assert _window(engine, Window(start=START, end=START + timedelta(hours=1))) == [
+        "r0",
+        "r1",
+        "r2",
+    ]
+
+
+def test_last_records_window_counts_only_records_with_predictions(
+    client: TestClient, churn: str, ingest: dict[str, str], engine: Engine
+) -> None:
+    _send_one_by_one(client, churn, ingest, 10)
+    _send_failed(client, churn, ingest, [7, 8, 9])
+    window = Window(start=START, end=START + timedelta(hours=1), last=3)
+    assert _window(engine, window) == ["r7", "r8", "r9"]

@@ -1,0 +1,191 @@
+"""The sidecar as deployed: a real `monitor sidecar` in front of a real `mlflow models serve`,
+shipping to a real `monitor serve`, which is killed and restarted on the same store."""
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import tests.e2e.server
+from tests.e2e.server import MonitorServer, bearer, running_server
+from tests.sidecar.processes import (
+    IRIS,
+    IRIS_FEATURES,
+    Process,
+    iris_model_payload,
+    iris_rows,
+    log_iris_model,
+    model_server,
+    start_sidecar,
+)
+
+pytestmark = pytest.mark.slow
+
+ARRIVAL_TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sidecar-e2e")
+
+
+@pytest.fixture(scope="module")
+def upstream(workdir: Path) -> Iterator[Process]:
+    tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
+    with model_server(log_iris_model(tracking_uri), tracking_uri, workdir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def control_plane(workdir: Path) -> Iterator[MonitorServer]:
+    with running_server(workdir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def admin(control_plane: MonitorServer) -> Iterator[httpx.Client]:
+    headers = bearer(control_plane.create_key("admin"))
+    with httpx.Client(base_url=control_plane.base_url, headers=headers, timeout=30.0) as client:
+        assert client.post("/api/v1/models", json=iris_model_payload()).status_code == 201
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sidecar(
+    workdir: Path, upstream: Process, control_plane: MonitorServer, admin: httpx.Client
+) -> Iterator[httpx.Client]:
+    options = {
+        "--model": IRIS,
+        "--control-plane": control_plane.base_url,
+        "--api-key": control_plane.create_key("ingest"),
+        "--upstream": upstream.url,
+        "--spool-dir": str(workdir / "spool"),
+        "--routing-poll-seconds": "0.5",
+        "--flush-seconds": "0.2",
+    }
+    process = start_sidecar(workdir, options)
+    try:
+        with httpx.Client(base_url=process.url, timeout=30.0) as client:
+            yield client
+    finally:
+        process.stop()
+
+
+def _body(rows: list[list[float | None]]) -> dict[str, Any]:
+    return {"dataframe_split": {"columns": IRIS_FEATURES, "data": rows}}
+
+
+def _stored(admin: httpx.Client) -> dict[str, dict[str, Any]]:
+    reply = admin.get(f"/api/v1/models/{IRIS}/inferences", params={"limit": 10_000})
+    reply.raise_for_status()
+    return {record["request_id"]: record for record in reply.json()["data"]}
+
+
+def _wait_for(what: str, check: Callable[[], bool], within: float = ARRIVAL_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {within} s")
+
+
+def _arrived(admin: httpx.Client, ids: set[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def all_stored() -> bool:
+        found.update({k: v for k, v in _stored(admin).items() if k in ids})
+        return set(found) == ids
+
+    _wait_for(f"records {sorted(ids - set(found))[:5]} did not arrive", all_stored)
+    return found
+
+
+def test_callers_get_the_models_own_answers(sidecar: httpx.Client, upstream: Process) -> None:
+    rows = iris_rows()[::10]
+    body = _body(rows)  # type: ignore[arg-type]
+    through = sidecar.post("/invocations", json=body)
+    direct = httpx.post(f"{upstream.url}/invocations", json=body, timeout=30.0)
+    assert through.status_code == direct.status_code == 200
+    assert through.json() == direct.json()
+    assert len(through.headers["X-Request-Id"]) == 32
+    assert through.headers["X-Model-Variant"] == "stable"
+    assert sidecar.get("/ping").status_code == 200
+
+
+def test_served_requests_arrive_with_how_they_were_served(
+    sidecar: httpx.Client, admin: httpx.Client
+) -> None:
+    rows = iris_rows()
+    prefix = uuid.uuid4().hex[:8]
+    for index in range(5):
+        reply = sidecar.post(
+            "/invocations",
+            json=_body([rows[index * 30]]),
+            headers={"X-Request-Id": f"{prefix}-{index}"},
+        )
+        assert reply.headers["X-Request-Id"] == f"{prefix}-{index}"
+    sidecar.post("/invocations", json=_body(rows[:2]), headers={"X-Request-Id": f"{prefix}-pair"})
+    ids = {f"{prefix}-{i}" for i in range(5)} | {f"{prefix}-pair:0", f"{prefix}-pair:1"}
+    stored = _arrived(admin, ids)
+    routing = admin.get(f"/api/v1/models/{IRIS}/routing").json()
+    (stable,) = [v for v in routing["variants"] if v["name"] == "stable"]
+    first = stored[f"{prefix}-0"]
+    assert first["features"] == dict(zip(IRIS_FEATURES, rows[0], strict=True))
+    assert set(first["prediction"]) == {"0", "1", "2"}
+    assert max(first["prediction"], key=first["prediction"].get) == "0"  # a setosa
+    for record in stored.values():
+        assert (record["variant"], record["model_version"]) == ("stable", stable["model_version"])
+        assert (record["status_code"], record["latency_ms"] > 0) == (200, True)
+
+
+def test_a_model_server_error_is_recorded_with_its_status_and_no_prediction(
+    sidecar: httpx.Client, admin: httpx.Client
+) -> None:
+    request_id = f"broken-{uuid.uuid4().hex[:8]}"
+    row: list[float | None] = [5.1, 3.5, 1.4, None]  # the model cannot take a missing value
+    reply = sidecar.post("/invocations", json=_body([row]), headers={"X-Request-Id": request_id})
+    assert reply.status_code == 400
+    assert "error_code" in reply.json()
+    record = _arrived(admin, {request_id})[request_id]
+    assert (record["status_code"], record["prediction"]) == (400, None)
+
+
+def test_records_served_while_the_control_plane_is_down_arrive_once_after_it_returns(
+    sidecar: httpx.Client,
+    admin: httpx.Client,
+    control_plane: MonitorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = iris_rows()
+    prefix = uuid.uuid4().hex[:8]
+    dropped_before = sidecar.get("/sidecar/status").json()["dropped_records"]
+    control_plane.kill()
+    ids = set()
+    for index in range(40):
+        request_id = f"{prefix}-{index}"
+        reply = sidecar.post(
+            "/invocations", json=_body([rows[index]]), headers={"X-Request-Id": request_id}
+        )
+        assert reply.status_code == 200
+        ids.add(request_id)
+        time.sleep(0.02)  # spread over several flushes, so several batches are spooled
+    _wait_for(
+        "nothing was spooled",
+        lambda: sidecar.get("/sidecar/status").json()["spooled_batches"] > 1,
+    )
+    port = control_plane.port  # the sidecar knows the control plane by this address
+    monkeypatch.setattr(tests.e2e.server, "free_port", lambda: port)
+    control_plane.start()
+    _arrived(admin, ids)
+    _wait_for(
+        "the spool was not emptied",
+        lambda: sidecar.get("/sidecar/status").json()["spooled_batches"] == 0,
+    )
+    stored = [key for key in _stored(admin) if key.startswith(prefix)]
+    assert sorted(stored) == sorted(ids)
+    assert sidecar.get("/sidecar/status").json()["dropped_records"] == dropped_before
