@@ -111,10 +111,11 @@ async def log_labels(
     responses={304: {"description": "Unchanged since the ETag sent in If-None-Match"}},
 )
 def read_routing(
+    session: SessionDep,
     model: ModelDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    current = routing.current_routing(model=model)
+    current = routing.current_routing(session=session, model=model)
     etag = f'"{model.id}-{current.revision}"'
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

@@ -1,0 +1,1 @@
+"""Deployers: start or drive the serving engines that endpoints point at."""

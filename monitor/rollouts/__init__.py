@@ -1,0 +1,1 @@
+"""Canary rollouts: state changes, the step controller run by the scheduler, and the CLI."""
