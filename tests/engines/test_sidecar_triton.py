@@ -1,0 +1,131 @@
+"""The sidecar in front of Triton, as deployed on a GPU host: a real `monitor sidecar` with a
+real tritonserver upstream, shipping to a real `monitor serve`. Callers get Triton's own answers
+over the Open Inference Protocol v2; the control plane gets one record per input row."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from monitor.deployers.triton import TritonDeployer
+from tests.e2e.server import MonitorServer, bearer, running_server
+from tests.engines.logistic import FEATURES, fit_classifier, write_logistic_model
+from tests.engines.triton_server import TritonServer
+from tests.sidecar.processes import start_sidecar
+
+pytestmark = pytest.mark.slow
+
+MODEL = "churn"
+ARRIVAL_TIMEOUT_S = 60.0
+ROWS = np.random.default_rng(11).normal(size=(3, len(FEATURES))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sidecar-triton")
+
+
+@pytest.fixture(scope="module")
+def upstream(triton: TritonServer) -> str:
+    """Triton serving version 1 of the churn classifier."""
+    config = write_logistic_model(triton.repository, MODEL, version=1, classifier=fit_classifier())
+    with TritonDeployer(triton.url, timeout=60) as deployer:
+        deployer.load(config, version=1)
+    return triton.url
+
+
+@pytest.fixture(scope="module")
+def admin(workdir: Path) -> Iterator[tuple[MonitorServer, httpx.Client]]:
+    with running_server(workdir) as server:
+        headers = bearer(server.create_key("admin"))
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30.0) as client:
+            model = {
+                "name": MODEL,
+                "task": "binary_classification",
+                "features": [{"name": name, "kind": "numerical"} for name in FEATURES],
+                "class_labels": ["0", "1"],
+            }
+            assert client.post("/api/v1/models", json=model).status_code == 201
+            yield server, client
+
+
+@pytest.fixture(scope="module")
+def sidecar(
+    workdir: Path, upstream: str, admin: tuple[MonitorServer, httpx.Client]
+) -> Iterator[httpx.Client]:
+    control_plane, _ = admin
+    options = {
+        "--model": MODEL,
+        "--control-plane": control_plane.base_url,
+        "--api-key": control_plane.create_key("ingest"),
+        "--upstream": upstream,
+        "--spool-dir": str(workdir / "spool"),
+        "--flush-seconds": "0.2",
+    }
+    process = start_sidecar(workdir, options)
+    try:
+        with httpx.Client(base_url=process.url, timeout=30.0) as client:
+            yield client
+    finally:
+        process.stop()
+
+
+def v2_request(rows: np.ndarray[Any, Any]) -> dict[str, Any]:
+    data = rows.flatten().tolist()
+    return {
+        "inputs": [
+            {"name": "input__0", "shape": list(rows.shape), "datatype": "FP32", "data": data}
+        ]
+    }
+
+
+def test_callers_get_tritons_own_answers_through_the_sidecar(
+    sidecar: httpx.Client, upstream: str
+) -> None:
+    body = v2_request(ROWS)
+
+    through = sidecar.post(f"/v2/models/{MODEL}/infer", json=body)
+    direct = httpx.post(f"{upstream}/v2/models/{MODEL}/infer", json=body, timeout=30.0)
+
+    assert through.status_code == direct.status_code == 200
+    assert through.json() == direct.json()
+    assert through.headers["X-Model-Variant"] == "stable"
+    assert sidecar.get(f"/v2/models/{MODEL}/ready").status_code == 200
+
+
+def test_each_input_row_arrives_with_its_features_in_schema_order_and_probabilities(
+    sidecar: httpx.Client, admin: tuple[MonitorServer, httpx.Client]
+) -> None:
+    _, client = admin
+    answer = sidecar.post(
+        f"/v2/models/{MODEL}/infer", json=v2_request(ROWS), headers={"X-Request-Id": "batch-7"}
+    )
+    (output,) = answer.json()["outputs"]
+    served = np.asarray(output["data"]).reshape(output["shape"])
+
+    stored = arrived(client, {f"batch-7:{row}" for row in range(len(ROWS))})
+
+    for row, values in enumerate(ROWS):
+        record = stored[f"batch-7:{row}"]
+        expected = dict(zip(FEATURES, values.tolist(), strict=True))
+        assert record["features"] == pytest.approx(expected)
+        assert record["prediction"] == pytest.approx({"0": served[row][0], "1": served[row][1]})
+        assert (record["variant"], record["status_code"]) == ("stable", 200)
+
+
+def arrived(client: httpx.Client, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The stored records with these request ids, once all have arrived."""
+    deadline = time.monotonic() + ARRIVAL_TIMEOUT_S
+    while True:
+        reply = client.get(f"/api/v1/models/{MODEL}/inferences", params={"limit": 10_000})
+        reply.raise_for_status()
+        found = {r["request_id"]: r for r in reply.json()["data"] if r["request_id"] in ids}
+        if set(found) == ids:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"records {sorted(ids - set(found))} did not arrive")
+        time.sleep(0.2)
