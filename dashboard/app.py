@@ -1,0 +1,147 @@
+"""The Dash app: the shell (navigation, admin key box), the router, and the report proxy.
+
+`create_dashboard` builds everything; nothing is fetched or connected at import time.
+"""
+
+import logging
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.development.base_component import Component
+from flask import Response
+
+from dashboard.client import ApiError, MonitorApi
+from dashboard.components import PageRequest, notice, search
+from dashboard.pages import events, feature, model, overview, retraining, rollouts
+from dashboard.style import STYLE
+
+log = logging.getLogger(__name__)
+
+NAVIGATION = (
+    ("", "Overview"),
+    ("events", "Events"),
+    ("retraining", "Retraining"),
+    ("rollouts", "Rollouts"),
+)
+
+
+def _shell(prefix: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Store(id="admin-key", storage_type="session"),
+            html.Header(
+                [
+                    html.Nav(
+                        [dcc.Link(label, href=f"{prefix}{path}") for path, label in NAVIGATION],
+                        className="topnav",
+                    ),
+                    html.Div(
+                        [
+                            dcc.Input(
+                                id="admin-key-input",
+                                type="password",
+                                placeholder="admin key",
+                                debounce=True,
+                            ),
+                            html.Button("use", id="admin-key-save", className="small"),
+                            html.Button("forget", id="admin-key-forget", className="small"),
+                            html.Span(id="admin-key-status"),
+                        ],
+                        className="admin-key",
+                    ),
+                ]
+            ),
+            dcc.Loading(html.Main(id="page"), delay_show=300),
+        ]
+    )
+
+
+def route(request: PageRequest, path: str) -> Component:
+    """The page at `path` (relative to the dashboard's root, no slashes around it)."""
+    parts = [unquote(part) for part in path.split("/")] if path else []
+    match parts:
+        case []:
+            return overview.layout(request)
+        case ["models", name]:
+            return model.layout(request, name)
+        case ["models", name, "features", column]:
+            return feature.layout(request, name, column)
+        case ["events"]:
+            return events.layout(request)
+        case ["retraining"]:
+            return retraining.layout(request)
+        case ["rollouts"]:
+            return rollouts.layout(request)
+    return notice(f"There is no page at /{path}.", "error")
+
+
+def create_dashboard(
+    api_url: str, api_key: str | None, *, path_prefix: str = "/", timeout: float = 10.0
+) -> Dash:
+    """The dashboard reading the API at `api_url` with `api_key` (a `read` key), served to
+    browsers under `path_prefix` (e.g. `/dashboard/` when mounted in `monitor serve`)."""
+    api = MonitorApi(api_url, api_key, timeout)
+    app = Dash(
+        __name__,
+        requests_pathname_prefix=path_prefix,
+        routes_pathname_prefix="/",
+        title="Model monitor",
+        update_title="",
+        suppress_callback_exceptions=True,
+        assets_folder="no-assets",
+    )
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + STYLE + "</style>")
+    app.layout = _shell(path_prefix)
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
+    def render(pathname: str | None, query: str | None) -> Component:
+        request = PageRequest(api, path_prefix, dict(parse_qsl((query or "").lstrip("?"))))
+        path = (pathname or path_prefix).removeprefix(path_prefix.rstrip("/")).strip("/")
+        try:
+            return route(request, path)
+        except ApiError as error:
+            log.warning("page %s: %s", path, error)
+            return notice(str(error), "error")
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input({"type": "model-picker"}, "value"),
+        prevent_initial_call=True,
+    )
+    def pick_model(name: str | None) -> str:
+        return search(model=name)
+
+    @app.callback(
+        Output("admin-key", "data"),
+        Output("admin-key-input", "value"),
+        Input("admin-key-save", "n_clicks"),
+        Input("admin-key-input", "n_submit"),
+        Input("admin-key-forget", "n_clicks"),
+        State("admin-key-input", "value"),
+        prevent_initial_call=True,
+    )
+    def keep_admin_key(_save: Any, _submit: Any, forget: Any, key: str | None) -> Any:
+        if ctx.triggered_id == "admin-key-forget":
+            return None, ""
+        return (key.strip() or None, "") if key else (no_update, no_update)
+
+    @app.callback(Output("admin-key-status", "children"), Input("admin-key", "data"))
+    def show_admin_key(key: str | None) -> str:
+        return "admin key set for this tab" if key else "read only: enter an admin key to act"
+
+    events.register(app, api)
+    model.register(app, api)
+    rollouts.register(app, api)
+
+    @app.server.route("/reports/<name>/<int:run_id>")
+    def report(name: str, run_id: int) -> Response:
+        """Evidently's report of a run, fetched with the dashboard's key (a link straight to
+        the API would lack it)."""
+        try:
+            return Response(api.run_report(name, run_id), mimetype="text/html")
+        except ApiError as error:
+            return Response(str(error), status=error.status or 502, mimetype="text/plain")
+
+    return app

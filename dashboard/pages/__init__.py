@@ -1,0 +1,1 @@
+"""One module per page: `layout(request, ...)` renders it, `register(app, api)` wires it."""

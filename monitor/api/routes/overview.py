@@ -1,0 +1,24 @@
+"""Every model at a glance (the dashboard's first page): health, last run, alerts, traffic."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from monitor.api.deps import ReadKey, SessionDep
+from monitor.services import overview
+from monitor.services.overview import OverviewPublic
+from monitor.store.types import utc_now
+
+router = APIRouter(prefix="/api/v1/overview", tags=["overview"], dependencies=[ReadKey])
+
+
+@router.get("", summary="Models by name, each with its health and hourly traffic")
+def model_overview(
+    session: SessionDep,
+    hours: Annotated[int, Query(ge=1, le=168, description="Hours of traffic counts")] = 24,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> OverviewPublic:
+    return overview.model_overview(
+        session=session, now=utc_now(), hours=hours, offset=offset, limit=limit
+    )

@@ -1,0 +1,79 @@
+"""The drift heatmap's data: each column's primary test over a monitor's latest windows."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from monitor.entities.monitor import Monitor
+from monitor.entities.run import FeatureResult, MonitorRun, RunStatus
+
+DRIFT_ROLES = ("feature", "prediction")  # attribution rows are an importance, not a drift test
+
+
+class MatrixWindow(BaseModel):
+    run_id: int
+    window_end: datetime
+
+
+class MatrixRow(BaseModel):
+    """One column's effect size per window (null where the window did not test it)."""
+
+    feature: str
+    role: str
+    test: str
+    values: list[float | None]
+    thresholds: list[float | None]
+    drifted: list[bool | None]
+
+
+class DriftMatrix(BaseModel):
+    monitor: str
+    windows: list[MatrixWindow]
+    rows: list[MatrixRow]
+
+
+def drift_matrix(*, session: Session, monitor: Monitor, windows: int) -> DriftMatrix:
+    """Columns by windows, oldest window first, in the order the runs tested the columns."""
+    runs = list(
+        session.exec(
+            select(MonitorRun)
+            .where(MonitorRun.monitor_id == monitor.id)
+            .where(MonitorRun.status == RunStatus.SUCCEEDED)
+            .order_by(col(MonitorRun.window_end).desc(), col(MonitorRun.id).desc())
+            .limit(windows)
+        ).all()
+    )[::-1]
+    position = {run.id: index for index, run in enumerate(runs)}
+    results = session.exec(
+        select(FeatureResult)
+        .where(col(FeatureResult.run_id).in_(list(position)))
+        .where(col(FeatureResult.role).in_(DRIFT_ROLES))
+        .order_by(col(FeatureResult.id))
+    ).all()
+    rows: dict[str, MatrixRow] = {}
+    seen: set[tuple[int, str]] = set()
+    for result in results:
+        if (result.run_id, result.feature) in seen:
+            continue  # the first result of a column in a run is its primary test
+        seen.add((result.run_id, result.feature))
+        row = rows.setdefault(
+            result.feature,
+            MatrixRow(
+                feature=result.feature,
+                role=result.role,
+                test=result.test,
+                values=[None] * len(runs),
+                thresholds=[None] * len(runs),
+                drifted=[None] * len(runs),
+            ),
+        )
+        index = position[result.run_id]
+        row.values[index] = result.effect_size
+        row.thresholds[index] = result.threshold
+        row.drifted[index] = result.drifted
+    return DriftMatrix(
+        monitor=monitor.name,
+        windows=[MatrixWindow(run_id=run.id, window_end=run.window_end) for run in runs],  # type: ignore[arg-type]
+        rows=list(rows.values()),
+    )

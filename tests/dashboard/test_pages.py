@@ -1,0 +1,193 @@
+"""Every page of the dashboard in real headless Chromium against a seeded `monitor serve`:
+what it shows, and what its controls do."""
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.dashboard.conftest import Dashboard, screenshot
+from tests.e2e.server import bearer
+
+pytestmark = pytest.mark.slow
+
+
+def use_admin_key(page: Page, key: str) -> None:
+    page.fill("#admin-key-input", key)
+    page.click("#admin-key-save")
+    expect(page.locator("#admin-key-status")).to_have_text("admin key set for this tab")
+
+
+def test_overview_shows_each_model_with_its_health_rollout_and_traffic(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(dashboard.url)
+    rows = page.locator("#overview-table tbody tr")
+    expect(rows).to_have_count(3)
+    churn = rows.filter(has_text="churn")
+    expect(churn).to_contain_text("drifting")
+    expect(churn).to_contain_text("progressing")
+    expect(churn.locator("img")).to_have_attribute("title", "1200 records in the last 24 h")
+    expect(rows.filter(has_text="fraud")).to_contain_text("no data")
+    screenshot(page, "overview")
+
+
+def test_model_page_shows_the_drift_heatmap_quality_and_runs_with_reports(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(dashboard.url)
+    page.click("#overview-table >> text=churn")
+    expect(page).to_have_url(re.compile(r"/dashboard/models/churn$"))
+    expect(page.locator("#drift-heatmap .main-svg").first).to_be_visible()
+    expect(page.locator("#drift-section")).to_contain_text("4 of 10 columns drifted")
+    expect(page.locator("#prediction-distribution .main-svg").first).to_be_visible()
+    expect(page.locator("#quality-table")).to_contain_text("missing")
+    expect(page.locator("#runs-table tbody tr")).to_have_count(4)
+    link = page.locator("#runs-table a", has_text="report").first.get_attribute("href")
+    shown = page.request.get(f"{dashboard.server.base_url}{link}")
+    run_id = (link or "").rsplit("/", 1)[-1]
+    stored = httpx.get(
+        f"{dashboard.server.base_url}/api/v1/models/churn/runs/{run_id}/report",
+        headers=bearer(dashboard.keys.read),
+    )
+    assert shown.ok and shown.text() == stored.text
+    screenshot(page, "model")
+
+
+def test_clicking_a_drifted_feature_opens_its_distributions_and_ks_distance(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}models/churn")
+    page.click("#feature-links >> text=x0")
+    expect(page).to_have_url(re.compile(r"/models/churn/features/x0\?monitor=drift$"))
+    expect(page.locator("#feature-title")).to_have_text("x0")
+    expect(page.locator("#feature-histogram .main-svg").first).to_be_visible()
+    expect(page.locator("#feature-cdf")).to_contain_text("KS distance")
+    expect(page.locator("#feature-series")).to_contain_text("threshold")
+    screenshot(page, "feature")
+
+
+def test_clicking_a_heatmap_cell_opens_that_columns_page(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}models/churn?monitor=drift")
+    cells = page.locator("#drift-heatmap .nsewdrag").first
+    expect(cells).to_be_visible()
+    box = cells.bounding_box()
+    assert box is not None
+    # The top row is the first column tested (x0); the rightmost cell its latest window.
+    page.mouse.click(box["x"] + box["width"] - 5, box["y"] + 5)
+    expect(page).to_have_url(re.compile(r"/models/churn/features/x0\?monitor=drift$"))
+    expect(page.locator("#feature-title")).to_have_text("x0")
+
+
+def test_categorical_feature_shows_category_bars_without_a_cdf(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}models/churn/features/region")
+    expect(page.locator("#feature-histogram")).to_contain_text("apac")
+    expect(page.locator("#feature-summary")).to_contain_text("categorical")
+    expect(page.locator("#feature-cdf")).to_have_count(0)
+
+
+def test_event_type_filter_narrows_the_timeline_and_goes_in_the_address(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}events")
+    expect(page.locator("#events-table")).to_contain_text("drift.detected")
+    page.click("#events-type")
+    page.keyboard.type("drift.detected")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"type=drift.detected"))
+    types = page.locator("#events-table tbody tr td:nth-child(2)")
+    expect(types.first).to_have_text("drift.detected")
+    assert set(types.all_inner_texts()) == {"drift.detected"}
+    expect(page.locator("#events-timeline .main-svg").first).to_be_visible()
+    screenshot(page, "events")
+
+
+def test_delivery_attempts_show_what_the_receiver_answered(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}events?dstatus=delivered")
+    page.locator("#deliveries-table button", has_text="attempts").first.click()
+    expect(page.locator("#attempts-panel")).to_contain_text("200")
+
+
+def test_redeliver_explains_it_needs_an_admin_key_then_queues_with_one(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}events?dstatus=delivered")
+    redeliver = page.locator("#deliveries-table button", has_text="redeliver").first
+    redeliver.click()
+    expect(page.locator("#redeliver-result")).to_contain_text("needs an admin key")
+    use_admin_key(page, dashboard.keys.admin)
+    redeliver.click()
+    expect(page.locator("#redeliver-result")).to_contain_text("is queued again (pending)")
+    screenshot(page, "deliveries")
+
+
+def test_read_key_entered_as_admin_key_is_refused_by_the_api(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}events?dstatus=delivered")
+    use_admin_key(page, dashboard.keys.read)
+    page.locator("#deliveries-table button", has_text="redeliver").first.click()
+    expect(page.locator("#redeliver-result")).to_contain_text("403")
+
+
+def test_retraining_page_shows_the_run_with_its_pipeline_logs(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}retraining?model=churn")
+    expect(page.locator("#retraining-table tbody tr")).to_have_count(1)
+    expect(page.locator("#retraining-logs")).to_contain_text("fitting gradient boosting")
+    screenshot(page, "retraining")
+
+
+def test_model_picker_switches_to_a_model_without_retraining_runs(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}retraining?model=churn")
+    page.click("#model-picker")
+    page.keyboard.type("fraud")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"retraining\?model=fraud$"))
+    expect(page.locator(".notice-empty")).to_have_text("Model 'fraud' has no retraining runs.")
+
+
+def test_rollout_is_paused_and_resumed_from_its_page(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}rollouts?model=churn")
+    summary = page.locator("#rollout-summary")
+    expect(summary).to_contain_text("progressing")
+    expect(page.locator("#rollout-weights .main-svg").first).to_be_visible()
+    use_admin_key(page, dashboard.keys.admin)
+    page.click("button:text-is('pause')")
+    expect(page.locator("#rollout-action-result")).to_contain_text(
+        f"Rollout #{dashboard.rollout_id} is now paused."
+    )
+    expect(summary).to_contain_text("paused")
+    screenshot(page, "rollouts")
+    page.click("button:text-is('resume')")
+    expect(summary).to_contain_text("progressing")
+
+
+def test_rollouts_page_says_so_when_a_model_has_none(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}rollouts?model=pricing")
+    expect(page.locator(".notice-empty")).to_have_text("No rollouts for pricing.")
+
+
+def test_navigation_bar_reaches_every_page(page: Page, dashboard: Dashboard) -> None:
+    page.goto(dashboard.url)
+    for label, shown in (
+        ("Events", "#events-section"),
+        ("Retraining", "#retraining-table"),
+        ("Rollouts", "#rollouts-table"),
+        ("Overview", "#overview-table"),
+    ):
+        page.click(f"header >> text={label}")
+        expect(page.locator(shown)).to_be_visible()
+
+
+def test_unknown_model_shows_the_apis_answer(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}models/nope")
+    expect(page.locator(".notice-error")).to_contain_text("404")
