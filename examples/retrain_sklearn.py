@@ -25,7 +25,6 @@ Parameters (the pipeline's `parameters`, or `monitor retrain --param KEY=VALUE`)
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +75,21 @@ def build_model(features: list[dict[str, Any]], task: str, kind: str, seed: int)
 
 
 def log_model(model: Pipeline, x: pd.DataFrame) -> ModelInfo:
-    """Log `model` in the active MLflow run, with the signature of the features it takes."""
-    return mlflow.sklearn.log_model(
+    """Log `model` in the active MLflow run, with the signature of the features it takes.
+
+    A classifier's scoring server answers class probabilities (columns in the order of the
+    sorted class labels), so the monitor sees scores, not only the winning class."""
+    scores = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    info: ModelInfo = mlflow.sklearn.log_model(
         model,
         name="model",
-        signature=infer_signature(x, model.predict(x)),
+        signature=infer_signature(x, getattr(model, scores)(x)),
+        pyfunc_predict_fn=scores,
         skops_trusted_types=TRUSTED_TYPES,
         # Named, not inferred: inferring them loads the model in a subprocess (seconds).
         pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"skops=={skops.__version__}"],
     )
+    return info
 
 
 def train(context: dict[str, Any]) -> dict[str, Any]:
@@ -148,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
