@@ -1,11 +1,12 @@
-# The two entry points of the README: `make serve` (later `make demo`) and `make test`.
+# The two entry points of the README: `make demo` and `make test` (`make serve` runs the control
+# plane alone).
 VENV ?= .venv
 BIN := $(VENV)/bin
 # A real Triton server for the serving-engine tests, in its own environment (it needs numpy<2).
 TRITON_VENV ?= .venv-triton
 TRITON_REQUIREMENTS := tests/engines/triton-requirements.txt
 
-.PHONY: install serve test lint triton
+.PHONY: install demo serve test lint triton
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +23,9 @@ $(TRITON_VENV)/.installed: $(TRITON_REQUIREMENTS)
 	touch $@
 
 triton: $(TRITON_VENV)/.installed
+
+demo: install
+	$(BIN)/monitor demo
 
 serve: install
 	$(BIN)/monitor serve

@@ -89,7 +89,7 @@ def require(*accepted: Scope) -> Callable[..., Scope]:
                 raise _unauthorised("invalid or revoked API key")
             cache.put(digest, scope)
         if not any(scope.allows(required) for required in accepted):
-            needed = " or ".join(f"'{s}'" for s in (*accepted, Scope.ADMIN))
+            needed = " or ".join(f"'{s}'" for s in dict.fromkeys((*accepted, Scope.ADMIN)))
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"this key has scope '{scope}'; this call needs {needed}"
             )

@@ -5,11 +5,13 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,12 +69,10 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None]) -> DemoOutcome:
     workdir = _fresh_workdir(options.workdir)
     with ExitStack() as stack:
         demo = _Demo(workdir, pace, echo, stack)
-        outcome = demo.run(options.port)
+        outcome = demo.run(options.port, keep_traffic=options.keep_running)
         if options.keep_running:
-            echo("everything stays up; press Ctrl-C to stop")
-            with suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)
+            echo("everything stays up, traffic included; Ctrl-C (or SIGTERM) stops it all")
+            _wait_for_a_stop_signal()
         return outcome
 
 
@@ -88,7 +88,7 @@ class _Demo:
         self.frame = cancer_frame()
         self.started = time.monotonic()
 
-    def run(self, port: int) -> DemoOutcome:
+    def run(self, port: int, *, keep_traffic: bool) -> DemoOutcome:
         self.echo(f"demo folder: {self.workdir}")
         receiver = WebhookReceiver()
         receiver.start()
@@ -123,11 +123,13 @@ class _Demo:
         passed = self._wait_for(timeline, "validation.passed", fails=("validation.failed",))
         second = str(passed["data"].get("model_version") or passed["data"].get("version"))
         candidate = self._serve_version(second)
+        self.stack.callback(traffic.stop)  # at the end, callers stop before their servers do
         _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(second, candidate)))
         rollout = _ok(api.post(f"/api/v1/models/{MODEL}/rollouts", json=self._rollout(second)))
         timeline.note(f"canary of v{second} started (rollout {rollout['id']})")
         self._wait_for(timeline, "rollout.promoted", fails=("rollout.rolled_back",))
-        traffic.stop()
+        if not keep_traffic:  # the scoring servers stop next; callers would only see 502s
+            traffic.stop()
         aliases = _aliases(self.tracking_uri)
         timeline.note(f"MLflow aliases now: {aliases}")
         served = dict(traffic.stats.served)
@@ -361,3 +363,12 @@ def _fresh_workdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     (path / MARKER).write_text("made by `monitor demo`; removed by the next demo run\n")
     return path
+
+
+def _wait_for_a_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM (a background job ignores SIGINT, so both are handled)."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        pass
