@@ -26,6 +26,18 @@ from monitor.store.migrations import upgrade_to_head
 POSTGRES_SERVER = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stray_mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Code that falls back to MLflow's default store (a `mlflow.db` in the working directory)
+    writes into the test session's temporary folder, never into the checkout."""
+    fallback = f"sqlite:///{tmp_path_factory.mktemp('mlflow-default') / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ.setdefault("MLFLOW_TRACKING_URI", fallback)
+    yield
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 def _postgres_required() -> bool:
     return os.environ.get("CI", "").lower() == "true" or bool(
         os.environ.get("MONITOR_REQUIRE_POSTGRES")

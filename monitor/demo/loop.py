@@ -43,7 +43,7 @@ class Pace:
 
 
 NORMAL = Pace(clean_seconds=20, bake_seconds=8, requests_per_second=50, limit_seconds=180)
-FAST = Pace(clean_seconds=10, bake_seconds=6, requests_per_second=50, limit_seconds=170)
+FAST = Pace(clean_seconds=10, bake_seconds=6, requests_per_second=50, limit_seconds=240)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,20 @@ class _Demo:
         _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(second, candidate)))
         rollout = _ok(api.post(f"/api/v1/models/{MODEL}/rollouts", json=self._rollout(second)))
         timeline.note(f"canary of v{second} started (rollout {rollout['id']})")
-        self._wait_for(timeline, "rollout.promoted", fails=("rollout.rolled_back",))
+        resumed: set[str] = set()
+
+        def on_call_engineer() -> None:
+            """A step that ends with too few requests pauses for a human; here the demo is
+            that human, and it lets the step bake again."""
+            for event in timeline.events:
+                if event["type"] == "rollout.paused" and event["id"] not in resumed:
+                    resumed.add(event["id"])
+                    _ok(api.post(f"/api/v1/models/{MODEL}/rollouts/{rollout['id']}/resume"))
+                    timeline.note("the demo resumes the rollout (the step needs more requests)")
+
+        self._wait_for(
+            timeline, "rollout.promoted", fails=("rollout.rolled_back",), act=on_call_engineer
+        )
         if not keep_traffic:  # the scoring servers stop next; callers would only see 502s
             traffic.stop()
         aliases = _aliases(self.tracking_uri)
@@ -245,9 +258,15 @@ class _Demo:
         return None
 
     def _wait_for(
-        self, timeline: Timeline, event_type: str, *, fails: tuple[str, ...]
+        self,
+        timeline: Timeline,
+        event_type: str,
+        *,
+        fails: tuple[str, ...],
+        act: Callable[[], None] = lambda: None,
     ) -> dict[str, Any]:
         def check() -> dict[str, Any] | None:
+            act()
             for failure in fails:
                 if (bad := timeline.happened(failure)) is not None:
                     raise DemoError(f"the loop stopped at {failure}: {bad.get('data')}")
