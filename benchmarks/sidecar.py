@@ -283,7 +283,7 @@ def main() -> None:
                         sidecar.stop()
             if args.upstream in ("mlflow", "both"):
                 tracking = f"sqlite:///{workdir / 'mlflow.db'}"
-                uri = log_iris_model(tracking)
+                uri = log_iris_model(tracking, workdir / "artifacts")
                 with model_server(uri, tracking, workdir, args.mlflow_workers) as upstream:
                     sidecar = _sidecar_for(upstream, control_plane.base_url, key, workdir, "mlf")
                     try:

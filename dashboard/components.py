@@ -53,6 +53,11 @@ class PageRequest:
         value = self.query.get(name, "")
         return int(value) if value.isdigit() and int(value) > 0 else default
 
+    def chosen(self, name: str, options: Sequence[str], default: str) -> str:
+        """The query's `name` where it is one of `options`, else `default`."""
+        asked = self.text(name)
+        return asked if asked is not None and asked in options else default
+
 
 def search(**query: object) -> str:
     """A query string (`?a=1`, or empty), leaving out None and empty values."""
@@ -141,11 +146,22 @@ def when(timestamp: str | None) -> str:
     return timestamp[:16].replace("T", " ") if timestamp else "—"
 
 
-def model_picker(request: PageRequest, models: list[str]) -> tuple[html.Div, str | None]:
-    """A model dropdown (the shell turns a choice into `?model=`) and the model shown: the one
-    in the query string, else the first."""
-    asked = request.text("model")
-    chosen = asked if asked in models else (models[0] if models else None)
+def option_link(label: str, href: str, active: bool) -> dcc.Link:
+    """One of a list of links to choose from; the chosen one is marked `active`."""
+    return dcc.Link(label, href=href, className="active" if active else "")
+
+
+def facts(pairs: Sequence[tuple[str, Any]]) -> html.Dl:
+    """A record's facts as a definition list: each name, then its value."""
+    return html.Dl([item for name, value in pairs for item in (html.Dt(name), html.Dd(value))])
+
+
+def model_heading(request: PageRequest, title: str) -> tuple[list[Component], str | None]:
+    """A per-model page's title and model dropdown (the shell turns a choice into `?model=`),
+    and the model shown: the one in the query string, else the first. With no model
+    registered, None, and the heading ends with a notice saying so."""
+    models = request.api.model_names()
+    chosen = request.chosen("model", models, models[0]) if models else None
     picker = dcc.Dropdown(
         models,
         chosen,
@@ -153,4 +169,10 @@ def model_picker(request: PageRequest, models: list[str]) -> tuple[html.Div, str
         clearable=False,
         placeholder="no model registered",
     )
-    return html.Div(picker, id="model-picker", className="narrow"), chosen
+    heading: list[Component] = [
+        html.H1(title),
+        html.Div(picker, id="model-picker", className="narrow"),
+    ]
+    if chosen is None:
+        heading.append(notice("No models are registered yet."))
+    return heading, chosen

@@ -1,7 +1,5 @@
 """The `monitor` command line."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -9,24 +7,13 @@ from sqlmodel import Session, select
 
 from monitor.entities.api_key import ApiKey
 from monitor.services.api_keys import find_scope
-
-
-def _monitor(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"MONITOR_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=True,
-    )
+from tests.cli import run_monitor
 
 
 def test_keys_create_prints_a_working_key_alone_on_the_last_line(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    result = _monitor(
+    result = run_monitor(
         "keys", "create", "--scope", "ingest", database_url=database_url, cwd=tmp_path
     )
     key = result.stdout.strip().splitlines()[-1]
@@ -36,15 +23,7 @@ def test_keys_create_prints_a_working_key_alone_on_the_last_line(
 
 
 def test_migrate_builds_the_default_sqlite_store_in_the_working_directory(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "migrate"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=True,
-    )
+    result = run_monitor("migrate", cwd=tmp_path)
     assert "schema is current" in result.stdout
     assert (tmp_path / "data" / "monitor.db").exists()
 
@@ -53,14 +32,7 @@ def test_backfill_of_an_unknown_model_says_how_to_register_it(
     database_url: str, tmp_path: Path
 ) -> None:
     window = ["--start", "2026-11-01T00:00", "--end", "2026-11-02T00:00"]
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "backfill", "--model", "ghost", *window],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"MONITOR_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=False,
-    )
+    backfill = ["backfill", "--model", "ghost", *window]
+    result = run_monitor(*backfill, database_url=database_url, cwd=tmp_path, check=False)
     assert result.returncode == 1, result.stderr
     assert "register it with POST /api/v1/models" in result.stderr

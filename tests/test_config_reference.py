@@ -1,7 +1,5 @@
 """docs/configuration.md is exactly what `monitor config-reference` generates from the settings."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +7,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.config_reference import REGENERATE, render_reference, settings_table
+from tests.cli import run_monitor
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -20,15 +19,7 @@ def test_the_configuration_doc_matches_the_settings() -> None:
 
 
 def test_the_cli_prints_the_reference(tmp_path: Path) -> None:
-    printed = subprocess.run(
-        [sys.executable, "-m", "monitor", "config-reference"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=True,
-    )
+    printed = run_monitor("config-reference", cwd=tmp_path)
     assert printed.stdout == render_reference()
 
 

@@ -15,8 +15,7 @@ def layout(request: PageRequest, model: str, feature: str) -> html.Div:
     if not monitors:
         return html.Div([html.H1(feature), notice(f"Model {model!r} has no monitor yet.")])
     names = [m["name"] for m in monitors]
-    asked = request.text("monitor")
-    monitor = asked if asked is not None and asked in names else names[0]
+    monitor = request.chosen("monitor", names, names[0])
     found = gather(
         distribution=lambda: api.distribution(model, monitor, feature, windows=1),
         series=lambda: api.series(model, monitor, feature, field="effect_size"),

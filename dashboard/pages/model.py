@@ -15,6 +15,7 @@ from dashboard.components import (
     graph,
     notice,
     offset,
+    option_link,
     pager,
     section,
     segment,
@@ -172,14 +173,11 @@ def layout(request: PageRequest, model: str) -> html.Div:
     if not monitors:
         return html.Div([header, notice("This model has no monitor yet.")])
     names = [m["name"] for m in monitors]
-    asked = request.text("monitor")
-    monitor = asked if asked is not None and asked in names else names[0]
+    monitor = request.chosen("monitor", names, names[0])
     picker = html.Nav(
         [
-            dcc.Link(
-                name,
-                href=request.href(f"models/{segment(model)}", monitor=name),
-                className="active" if name == monitor else "",
+            option_link(
+                name, request.href(f"models/{segment(model)}", monitor=name), name == monitor
             )
             for name in names
         ],

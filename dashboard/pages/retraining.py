@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from dash import dcc, html
+from dash import html
 from dash.development.base_component import Component
 
 from dashboard.client import ApiError, Json
@@ -11,10 +11,12 @@ from dashboard.components import (
     PAGE_SIZE,
     PageRequest,
     badge,
+    facts,
     gather,
-    model_picker,
+    model_heading,
     notice,
     offset,
+    option_link,
     pager,
     section,
     table,
@@ -29,10 +31,10 @@ def _gate(passed: bool | None) -> html.Span:
 def _runs(request: PageRequest, model: str, runs: Json, selected: int | None) -> html.Section:
     rows = [
         [
-            dcc.Link(
+            option_link(
                 f"#{run['id']}",
-                href=request.href("retraining", model=model, run=run["id"]),
-                className="active" if run["id"] == selected else "",
+                request.href("retraining", model=model, run=run["id"]),
+                run["id"] == selected,
             ),
             badge(run["status"]),
             run["trigger"],
@@ -54,7 +56,7 @@ def _runs(request: PageRequest, model: str, runs: Json, selected: int | None) ->
 
 def _detail(run: Json) -> html.Section:
     lineage = run["lineage"]
-    facts: list[tuple[str, Any]] = [
+    shown: list[tuple[str, Any]] = [
         ("status", badge(run["status"])),
         ("trigger", f"{run['trigger']} {run['event_id'] or ''}"),
         (
@@ -72,9 +74,7 @@ def _detail(run: Json) -> html.Section:
         ("champion then", lineage["champion_version"] if lineage else "—"),
         ("error", run["error"] or "—"),
     ]
-    parts: list[Component] = [
-        html.Dl([item for name, value in facts for item in (html.Dt(name), html.Dd(value))])
-    ]
+    parts: list[Component] = [facts(shown)]
     if run["gate"]:
         parts.append(html.H3("Validation gate"))
         parts.append(html.Pre(json.dumps(run["gate"], indent=2), className="log"))
@@ -103,10 +103,9 @@ def _lineage(lineage: Json) -> html.Section:
 
 def layout(request: PageRequest) -> html.Div:
     api = request.api
-    picker, model = model_picker(request, api.model_names())
-    parts: list[Component] = [html.H1("Retraining"), picker]
+    parts, model = model_heading(request, "Retraining")
     if model is None:
-        return html.Div([*parts, notice("No models are registered yet.")])
+        return html.Div(parts)
     found = gather(
         runs=lambda: api.retraining_runs(model, offset=offset(request), limit=PAGE_SIZE),
         lineage=lambda: api.lineage(model),

@@ -3,7 +3,7 @@ promote / pause / resume / abort buttons (they need an admin key)."""
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.development.base_component import Component
 
 from dashboard.client import ApiError, Json, MonitorApi
@@ -11,10 +11,12 @@ from dashboard.components import (
     PAGE_SIZE,
     PageRequest,
     badge,
+    facts,
     graph,
-    model_picker,
+    model_heading,
     notice,
     offset,
+    option_link,
     pager,
     section,
     table,
@@ -29,10 +31,10 @@ ACTIVE = ("shadowing", "progressing", "paused")
 def _list(request: PageRequest, model: str, page: Json, selected: int) -> html.Section:
     rows = [
         [
-            dcc.Link(
+            option_link(
                 f"#{rollout['id']}",
-                href=request.href("rollouts", model=model, rollout=rollout["id"]),
-                className="active" if rollout["id"] == selected else "",
+                request.href("rollouts", model=model, rollout=rollout["id"]),
+                rollout["id"] == selected,
             ),
             badge(rollout["state"]),
             f"{rollout['stable_version'] or '—'} → {rollout['candidate_version']}",
@@ -55,7 +57,7 @@ def _summary(rollout: Json) -> html.Div:
         f"[{step}]" if index == rollout["step_index"] else str(step)
         for index, step in enumerate(rollout["steps"])
     )
-    facts: list[tuple[str, Any]] = [
+    shown: list[tuple[str, Any]] = [
         ("state", badge(rollout["state"])),
         ("canary weight", f"{rollout['weight']}%"),
         ("steps", steps),
@@ -64,10 +66,7 @@ def _summary(rollout: Json) -> html.Div:
         ("failed checks", f"{rollout['failed_checks']} of {rollout['max_failed_checks']}"),
         ("reason", rollout["reason"] or "—"),
     ]
-    return html.Div(
-        html.Dl([item for name, value in facts for item in (html.Dt(name), html.Dd(value))]),
-        id="rollout-summary",
-    )
+    return html.Div(facts(shown), id="rollout-summary")
 
 
 def _actions(rollout: Json) -> html.Div:
@@ -123,10 +122,9 @@ def _number(value: float | None) -> str:
 
 def layout(request: PageRequest) -> html.Div:
     api = request.api
-    picker, model = model_picker(request, api.model_names())
-    parts: list[Component] = [html.H1("Rollouts"), picker]
+    parts, model = model_heading(request, "Rollouts")
     if model is None:
-        return html.Div([*parts, notice("No models are registered yet.")])
+        return html.Div(parts)
     try:
         page = api.rollouts(model, offset=offset(request), limit=PAGE_SIZE)
     except ApiError as error:

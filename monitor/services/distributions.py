@@ -9,17 +9,17 @@ from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from detectors import ReferenceProfile
 from detectors.columns import IntArray, read_categorical, read_numerical
 from detectors.profile import CategoricalProfile, NumericalProfile, count_cells
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
-from monitor.entities.run import MonitorRun, RunStatus
 from monitor.runs.window_frames import frame_for, window_for
 from monitor.services.errors import NotFound
 from monitor.services.references import active_reference
+from monitor.services.runs import latest_succeeded_runs
 from monitor.windows.reader import load_window
 
 
@@ -83,18 +83,6 @@ def _cdf(cells: IntArray) -> np.ndarray:
     return cumulative / total if total else np.zeros(cumulative.size)
 
 
-def _latest_runs(session: Session, monitor: Monitor, windows: int) -> list[MonitorRun]:
-    return list(
-        session.exec(
-            select(MonitorRun)
-            .where(MonitorRun.monitor_id == monitor.id)
-            .where(MonitorRun.status == RunStatus.SUCCEEDED)
-            .order_by(col(MonitorRun.window_end).desc(), col(MonitorRun.id).desc())
-            .limit(windows)
-        ).all()
-    )[::-1]
-
-
 @lru_cache(maxsize=8)
 def _parsed(stored: str) -> ReferenceProfile:
     """Parsing a wide profile takes longer than the rest of a page; a stored one never changes."""
@@ -121,7 +109,7 @@ def column_distribution(
     monitor's latest `windows` succeeded windows (oldest first), and both CDFs of the newest."""
     profile = _profile_of(session, model, column)
     feature = profile.feature(column)
-    runs = _latest_runs(session, monitor, windows)
+    runs = latest_succeeded_runs(session=session, monitor=monitor, windows=windows)
     columns = []
     connection = session.connection()
     for run in runs:

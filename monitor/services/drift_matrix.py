@@ -6,7 +6,8 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from monitor.entities.monitor import Monitor
-from monitor.entities.run import FeatureResult, MonitorRun, RunStatus
+from monitor.entities.run import FeatureResult
+from monitor.services.runs import latest_succeeded_runs
 
 DRIFT_ROLES = ("feature", "prediction")  # attribution rows are an importance, not a drift test
 
@@ -35,15 +36,7 @@ class DriftMatrix(BaseModel):
 
 def drift_matrix(*, session: Session, monitor: Monitor, windows: int) -> DriftMatrix:
     """Columns by windows, oldest window first, in the order the runs tested the columns."""
-    runs = list(
-        session.exec(
-            select(MonitorRun)
-            .where(MonitorRun.monitor_id == monitor.id)
-            .where(MonitorRun.status == RunStatus.SUCCEEDED)
-            .order_by(col(MonitorRun.window_end).desc(), col(MonitorRun.id).desc())
-            .limit(windows)
-        ).all()
-    )[::-1]
+    runs = latest_succeeded_runs(session=session, monitor=monitor, windows=windows)
     position = {run.id: index for index, run in enumerate(runs)}
     results = session.exec(
         select(FeatureResult)

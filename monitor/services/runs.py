@@ -92,6 +92,19 @@ def list_runs(
     return list(runs), count
 
 
+def latest_succeeded_runs(*, session: Session, monitor: Monitor, windows: int) -> list[MonitorRun]:
+    """The monitor's succeeded runs of its latest `windows` windows, oldest window first."""
+    return list(
+        session.exec(
+            select(MonitorRun)
+            .where(MonitorRun.monitor_id == monitor.id)
+            .where(MonitorRun.status == RunStatus.SUCCEEDED)
+            .order_by(col(MonitorRun.window_end).desc(), col(MonitorRun.id).desc())
+            .limit(windows)
+        ).all()
+    )[::-1]
+
+
 def get_run(*, session: Session, model: RegisteredModel, run_id: int) -> RunDetail:
     run = session.get(MonitorRun, run_id)
     if run is None or run.model_id != model.id:

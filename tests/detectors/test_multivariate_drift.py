@@ -23,6 +23,7 @@ from detectors import (
     detect_drift,
     multivariate_drift,
 )
+from tests.factories import correlated_frame
 
 SCHEMA = (
     FeatureSpec("x1", "numerical"),
@@ -33,16 +34,7 @@ SCHEMA = (
 
 
 def world(rows: int, correlation: float, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x1, noise = rng.normal(size=rows), rng.normal(size=rows)
-    return pd.DataFrame(
-        {
-            "x1": x1,
-            "x2": correlation * x1 + math.sqrt(1 - correlation**2) * noise,
-            "x3": rng.gamma(2.0, size=rows),
-            "plan": rng.choice(["basic", "pro", "team"], rows, p=[0.6, 0.3, 0.1]),
-        }
-    )
+    return correlated_frame(rows, correlation, seed).drop(columns="prediction")
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 real tritonserver upstream, shipping to a real `monitor serve`. Callers get Triton's own answers
 over the Open Inference Protocol v2; the control plane gets one record per input row."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,11 @@ from monitor.deployers.triton import TritonDeployer
 from tests.e2e.server import MonitorServer, bearer, running_server
 from tests.engines.logistic import FEATURES, fit_classifier, write_logistic_model
 from tests.engines.triton_server import TritonServer
-from tests.sidecar.processes import start_sidecar
+from tests.sidecar.processes import arrived, sidecar_client
 
 pytestmark = pytest.mark.slow
 
 MODEL = "churn"
-ARRIVAL_TIMEOUT_S = 60.0
 ROWS = np.random.default_rng(11).normal(size=(3, len(FEATURES))).astype(np.float32)
 
 
@@ -58,20 +56,8 @@ def sidecar(
     workdir: Path, upstream: str, admin: tuple[MonitorServer, httpx.Client]
 ) -> Iterator[httpx.Client]:
     control_plane, _ = admin
-    options = {
-        "--model": MODEL,
-        "--control-plane": control_plane.base_url,
-        "--api-key": control_plane.create_key("ingest"),
-        "--upstream": upstream,
-        "--spool-dir": str(workdir / "spool"),
-        "--flush-seconds": "0.2",
-    }
-    process = start_sidecar(workdir, options)
-    try:
-        with httpx.Client(base_url=process.url, timeout=30.0) as client:
-            yield client
-    finally:
-        process.stop()
+    with sidecar_client(workdir, control_plane, model=MODEL, upstream=upstream) as client:
+        yield client
 
 
 def v2_request(rows: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -107,7 +93,7 @@ def test_each_input_row_arrives_with_its_features_in_schema_order_and_probabilit
     (output,) = answer.json()["outputs"]
     served = np.asarray(output["data"]).reshape(output["shape"])
 
-    stored = arrived(client, {f"batch-7:{row}" for row in range(len(ROWS))})
+    stored = arrived(client, MODEL, {f"batch-7:{row}" for row in range(len(ROWS))})
 
     for row, values in enumerate(ROWS):
         record = stored[f"batch-7:{row}"]
@@ -115,17 +101,3 @@ def test_each_input_row_arrives_with_its_features_in_schema_order_and_probabilit
         assert record["features"] == pytest.approx(expected)
         assert record["prediction"] == pytest.approx({"0": served[row][0], "1": served[row][1]})
         assert (record["variant"], record["status_code"]) == ("stable", 200)
-
-
-def arrived(client: httpx.Client, ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The stored records with these request ids, once all have arrived."""
-    deadline = time.monotonic() + ARRIVAL_TIMEOUT_S
-    while True:
-        reply = client.get(f"/api/v1/models/{MODEL}/inferences", params={"limit": 10_000})
-        reply.raise_for_status()
-        found = {r["request_id"]: r for r in reply.json()["data"] if r["request_id"] in ids}
-        if set(found) == ids:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"records {sorted(ids - set(found))} did not arrive")
-        time.sleep(0.2)

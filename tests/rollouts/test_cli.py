@@ -2,24 +2,17 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.cli import run_monitor
 from tests.factories import endpoint_payload, model_payload
 
 
 def rollout_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "rollout", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"MONITOR_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
+    return run_monitor("rollout", *args, cwd=cwd, database_url=database_url, check=False)
 
 
 @pytest.fixture

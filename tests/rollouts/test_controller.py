@@ -62,6 +62,23 @@ def bake(
     return read
 
 
+def rolled_back_in_one_step(
+    client: TestClient,
+    admin: dict[str, str],
+    controller: RolloutController,
+    model: str,
+    *,
+    seed: int,
+    **canary_traffic: Any,
+) -> dict[str, Any]:
+    """Start a rollout that allows one failed check, bake its first step with this canary
+    traffic, and return it, asserting it was rolled back."""
+    rollout = start(client, admin, model, max_failed_checks=1)
+    rollout = bake(client, admin, controller, rollout, seed=seed, **canary_traffic)
+    assert rollout["state"] == "rolled_back", rollout["reason"]
+    return rollout
+
+
 def aliases(store: MlflowStore, name: str) -> dict[str, str | None]:
     client = MlflowClient(store.uri, registry_uri=store.uri)
     found: dict[str, str | None] = {}
@@ -77,6 +94,18 @@ def events(client: TestClient, headers: dict[str, str], model: str, kind: str) -
     reply = client.get("/api/v1/events", params={"model": model, "type": kind}, headers=headers)
     data: list[Any] = reply.json()["data"]
     return data
+
+
+def checks(
+    client: TestClient, headers: dict[str, str], model: str, rollout: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The rollout's recorded checks, read back through the API."""
+    page = client.get(
+        f"/api/v1/models/{model}/rollouts/{rollout['id']}/checks", headers=headers
+    ).json()
+    assert page["count"] == len(page["data"])
+    found: list[dict[str, Any]] = page["data"]
+    return found
 
 
 def stable_only(client: TestClient, headers: dict[str, str], model: str) -> list[Any]:
@@ -112,11 +141,9 @@ def test_a_good_candidate_goes_through_every_step_and_is_promoted(
         "previous": "1",
     }
     assert stable_only(client, ingest, watched) == [("stable", "2", "http://127.0.0.1:9002", 100)]
-    checks = client.get(
-        f"/api/v1/models/{watched}/rollouts/{rollout['id']}/checks", headers=reader
-    ).json()
-    assert checks["count"] == 16
-    assert not [c for c in checks["data"] if c["outcome"] == "failed"]
+    recorded = checks(client, reader, watched, rollout)
+    assert len(recorded) == 16
+    assert not [c for c in recorded if c["outcome"] == "failed"]
     promoted = events(client, reader, watched, "rollout.promoted")
     assert promoted[0]["data"]["aliases_after"]["champion"] == "2"
     assert len(events(client, reader, watched, "rollout.step")) == 3
@@ -157,13 +184,10 @@ def test_a_candidate_with_shifted_predictions_is_rolled_back_by_the_psi_check(
     mlflow_store: MlflowStore,
     watched: str,
 ) -> None:
-    rollout = start(client, admin, watched, max_failed_checks=1)
-    rollout = bake(client, admin, controller, rollout, seed=3, shift=0.3)
-    assert rollout["state"] == "rolled_back"
-    checks = client.get(
-        f"/api/v1/models/{watched}/rollouts/{rollout['id']}/checks", headers=reader
-    ).json()["data"]
-    outcomes = {check["name"]: check["outcome"] for check in checks}
+    rollout = rolled_back_in_one_step(client, admin, controller, watched, seed=3, shift=0.3)
+    outcomes = {
+        check["name"]: check["outcome"] for check in checks(client, reader, watched, rollout)
+    }
     assert outcomes == {
         "error_rate": "passed",
         "latency_p99": "passed",
@@ -233,13 +257,11 @@ def test_a_less_accurate_candidate_is_rolled_back_once_labels_arrive(
     controller: RolloutController,
     watched: str,
 ) -> None:
-    rollout = start(client, admin, watched, max_failed_checks=1)
-    rollout = bake(client, admin, controller, rollout, seed=7, canary_wrong_share=0.3)
-    assert rollout["state"] == "rolled_back"
-    checks = client.get(
-        f"/api/v1/models/{watched}/rollouts/{rollout['id']}/checks", headers=reader
-    ).json()["data"]
-    accuracy = next(check for check in checks if check["name"] == "accuracy")
+    rollout = rolled_back_in_one_step(
+        client, admin, controller, watched, seed=7, canary_wrong_share=0.3
+    )
+    recorded = checks(client, reader, watched, rollout)
+    accuracy = next(check for check in recorded if check["name"] == "accuracy")
     assert accuracy["outcome"] == "failed"
     assert accuracy["stable_value"] == 1.0
     assert accuracy["canary_value"] < 0.8

@@ -1,13 +1,13 @@
 """Real processes around a sidecar: an iris classifier logged to MLflow (SQLite tracking store)
-and served by `mlflow models serve`, and `monitor sidecar` itself. Used by the end-to-end tests
-and by benchmarks/sidecar.py."""
+and served by `mlflow models serve`, and `monitor sidecar` itself, with waits for what it ships
+to arrive at the control plane. Used by the end-to-end tests and by benchmarks/sidecar.py."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.server import clean_environment, free_port, monitor_command
+from tests.e2e.server import MonitorServer, clean_environment, free_port, monitor_command
 
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0
+ARRIVAL_TIMEOUT_S = 60.0
 IRIS = "iris"
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -42,9 +43,9 @@ def iris_model_payload() -> dict[str, Any]:
     }
 
 
-def log_iris_model(tracking_uri: str) -> str:
-    """Train a logistic regression on iris, log it (scoring answers class probabilities) and
-    return its model URI."""
+def log_iris_model(tracking_uri: str, artifacts: Path) -> str:
+    """Train a logistic regression on iris, log it (scoring answers class probabilities) with
+    its artifacts under `artifacts`, and return its model URI."""
     import mlflow
     import mlflow.sklearn
     import pandas as pd
@@ -58,7 +59,8 @@ def log_iris_model(tracking_uri: str) -> str:
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(tracking_uri)
     try:
-        with mlflow.start_run():
+        experiment = mlflow.create_experiment("iris", artifact_location=artifacts.as_uri())
+        with mlflow.start_run(experiment_id=experiment):
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
@@ -148,3 +150,57 @@ def start_sidecar(workdir: Path, options: Mapping[str, str]) -> Process:
         command += [option, value]
     url = f"http://127.0.0.1:{port}"
     return start_process(command, {}, workdir / "sidecar.log", url, "/sidecar/status")
+
+
+@contextmanager
+def sidecar_client(
+    workdir: Path, control_plane: MonitorServer, *, model: str, upstream: str, **options: str
+) -> Iterator[httpx.Client]:
+    """A `monitor sidecar` for `model` in front of `upstream`, shipping to `control_plane` with
+    a new ingest key every 0.2 s and spooling under `workdir`, and a client on it; `options`
+    add command-line options (`routing_poll_seconds="0.5"`: `--routing-poll-seconds 0.5`). The
+    sidecar is stopped on leaving."""
+    command_line = {
+        "--model": model,
+        "--control-plane": control_plane.base_url,
+        "--api-key": control_plane.create_key("ingest"),
+        "--upstream": upstream,
+        "--spool-dir": str(workdir / "spool"),
+        "--flush-seconds": "0.2",
+        **{f"--{name.replace('_', '-')}": value for name, value in options.items()},
+    }
+    process = start_sidecar(workdir, command_line)
+    try:
+        with httpx.Client(base_url=process.url, timeout=30.0) as client:
+            yield client
+    finally:
+        process.stop()
+
+
+def wait_for(what: str, check: Callable[[], bool], within: float = ARRIVAL_TIMEOUT_S) -> None:
+    """Poll `check` until it holds; fail saying `what` went wrong if it does not `within` s."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {within} s")
+
+
+def stored_records(client: httpx.Client, model: str) -> dict[str, dict[str, Any]]:
+    """The model's inference records on the control plane, by request id."""
+    reply = client.get(f"/api/v1/models/{model}/inferences", params={"limit": 10_000})
+    reply.raise_for_status()
+    return {record["request_id"]: record for record in reply.json()["data"]}
+
+
+def arrived(client: httpx.Client, model: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The stored records with these request ids, once all have arrived."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def all_stored() -> bool:
+        found.update({k: v for k, v in stored_records(client, model).items() if k in ids})
+        return set(found) == ids
+
+    wait_for(f"records {sorted(ids - set(found))[:5]} did not arrive", all_stored)
+    return found

@@ -3,7 +3,7 @@ shipping to a real `monitor serve`, which is killed and restarted on the same st
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +16,17 @@ from tests.sidecar.processes import (
     IRIS,
     IRIS_FEATURES,
     Process,
+    arrived,
     iris_model_payload,
     iris_rows,
     log_iris_model,
     model_server,
-    start_sidecar,
+    sidecar_client,
+    stored_records,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
-
-ARRIVAL_TIMEOUT_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def upstream(workdir: Path) -> Iterator[Process]:
     tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
-    with model_server(log_iris_model(tracking_uri), tracking_uri, workdir) as server:
+    model_uri = log_iris_model(tracking_uri, workdir / "artifacts")
+    with model_server(model_uri, tracking_uri, workdir) as server:
         yield server
 
 
@@ -58,51 +60,14 @@ def admin(control_plane: MonitorServer) -> Iterator[httpx.Client]:
 def sidecar(
     workdir: Path, upstream: Process, control_plane: MonitorServer, admin: httpx.Client
 ) -> Iterator[httpx.Client]:
-    options = {
-        "--model": IRIS,
-        "--control-plane": control_plane.base_url,
-        "--api-key": control_plane.create_key("ingest"),
-        "--upstream": upstream.url,
-        "--spool-dir": str(workdir / "spool"),
-        "--routing-poll-seconds": "0.5",
-        "--flush-seconds": "0.2",
-    }
-    process = start_sidecar(workdir, options)
-    try:
-        with httpx.Client(base_url=process.url, timeout=30.0) as client:
-            yield client
-    finally:
-        process.stop()
+    with sidecar_client(
+        workdir, control_plane, model=IRIS, upstream=upstream.url, routing_poll_seconds="0.5"
+    ) as client:
+        yield client
 
 
 def _body(rows: list[list[float | None]]) -> dict[str, Any]:
     return {"dataframe_split": {"columns": IRIS_FEATURES, "data": rows}}
-
-
-def _stored(admin: httpx.Client) -> dict[str, dict[str, Any]]:
-    reply = admin.get(f"/api/v1/models/{IRIS}/inferences", params={"limit": 10_000})
-    reply.raise_for_status()
-    return {record["request_id"]: record for record in reply.json()["data"]}
-
-
-def _wait_for(what: str, check: Callable[[], bool], within: float = ARRIVAL_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {within} s")
-
-
-def _arrived(admin: httpx.Client, ids: set[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-
-    def all_stored() -> bool:
-        found.update({k: v for k, v in _stored(admin).items() if k in ids})
-        return set(found) == ids
-
-    _wait_for(f"records {sorted(ids - set(found))[:5]} did not arrive", all_stored)
-    return found
 
 
 def test_callers_get_the_models_own_answers(sidecar: httpx.Client, upstream: Process) -> None:
@@ -131,7 +96,7 @@ def test_served_requests_arrive_with_how_they_were_served(
         assert reply.headers["X-Request-Id"] == f"{prefix}-{index}"
     sidecar.post("/invocations", json=_body(rows[:2]), headers={"X-Request-Id": f"{prefix}-pair"})
     ids = {f"{prefix}-{i}" for i in range(5)} | {f"{prefix}-pair:0", f"{prefix}-pair:1"}
-    stored = _arrived(admin, ids)
+    stored = arrived(admin, IRIS, ids)
     routing = admin.get(f"/api/v1/models/{IRIS}/routing").json()
     (stable,) = [v for v in routing["variants"] if v["name"] == "stable"]
     first = stored[f"{prefix}-0"]
@@ -151,7 +116,7 @@ def test_a_model_server_error_is_recorded_with_its_status_and_no_prediction(
     reply = sidecar.post("/invocations", json=_body([row]), headers={"X-Request-Id": request_id})
     assert reply.status_code == 400
     assert "error_code" in reply.json()
-    record = _arrived(admin, {request_id})[request_id]
+    record = arrived(admin, IRIS, {request_id})[request_id]
     assert (record["status_code"], record["prediction"]) == (400, None)
 
 
@@ -174,18 +139,18 @@ def test_records_served_while_the_control_plane_is_down_arrive_once_after_it_ret
         assert reply.status_code == 200
         ids.add(request_id)
         time.sleep(0.02)  # spread over several flushes, so several batches are spooled
-    _wait_for(
+    wait_for(
         "nothing was spooled",
         lambda: sidecar.get("/sidecar/status").json()["spooled_batches"] > 1,
     )
     port = control_plane.port  # the sidecar knows the control plane by this address
     monkeypatch.setattr(tests.e2e.server, "free_port", lambda: port)
     control_plane.start()
-    _arrived(admin, ids)
-    _wait_for(
+    arrived(admin, IRIS, ids)
+    wait_for(
         "the spool was not emptied",
         lambda: sidecar.get("/sidecar/status").json()["spooled_batches"] == 0,
     )
-    stored = [key for key in _stored(admin) if key.startswith(prefix)]
+    stored = [key for key in stored_records(admin, IRIS) if key.startswith(prefix)]
     assert sorted(stored) == sorted(ids)
     assert sidecar.get("/sidecar/status").json()["dropped_records"] == dropped_before

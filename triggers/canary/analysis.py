@@ -131,16 +131,21 @@ def analyse_step(
     return StepAnalysis(checks, reason)
 
 
+def _inconclusive(
+    name: CheckName, threshold: float, n_stable: int, n_canary: int, detail: str
+) -> CheckResult:
+    return CheckResult(
+        name, Outcome.INCONCLUSIVE, None, None, threshold, n_stable, n_canary, detail
+    )
+
+
 def _too_few(
     name: CheckName, threshold: float, n_stable: int, n_canary: int, needed: int, what: str
 ) -> CheckResult | None:
     if min(n_stable, n_canary) >= needed:
         return None
-    return CheckResult(
+    return _inconclusive(
         name,
-        Outcome.INCONCLUSIVE,
-        None,
-        None,
         threshold,
         n_stable,
         n_canary,
@@ -223,15 +228,8 @@ def prediction_psi(
         reference, specs = output_columns(stable_values, task, class_labels=class_labels)
         current, _ = output_columns(canary_values, task, class_labels=class_labels)
     except (ValueError, TypeError) as error:
-        return CheckResult(
-            name,
-            Outcome.INCONCLUSIVE,
-            None,
-            None,
-            max_psi,
-            n_stable,
-            n_canary,
-            f"the predictions cannot be compared: {error}",
+        return _inconclusive(
+            name, max_psi, n_stable, n_canary, f"the predictions cannot be compared: {error}"
         )
     shared = [spec for spec in specs if spec.name in current.columns]
     profile = ReferenceProfile.fit(reference, shared)
@@ -245,15 +243,8 @@ def prediction_psi(
     ]
     scored = [result for result in results if not math.isnan(result.statistic)]
     if not scored:
-        return CheckResult(
-            name,
-            Outcome.INCONCLUSIVE,
-            None,
-            None,
-            max_psi,
-            n_stable,
-            n_canary,
-            "no output column has usable values in both variants",
+        return _inconclusive(
+            name, max_psi, n_stable, n_canary, "no output column has usable values in both variants"
         )
     drifted = [result for result in scored if result.drifted]
     worst = max(drifted or scored, key=lambda result: result.statistic)
@@ -281,15 +272,8 @@ def accuracy(
     """Share of labelled requests predicted right; the canary may trail by `max_drop`."""
     name, n_stable, n_canary = CheckName.ACCURACY, stable.labelled, canary.labelled
     if task is Task.REGRESSION:
-        return CheckResult(
-            name,
-            Outcome.INCONCLUSIVE,
-            None,
-            None,
-            max_drop,
-            n_stable,
-            n_canary,
-            "accuracy is judged for classifiers only",
+        return _inconclusive(
+            name, max_drop, n_stable, n_canary, "accuracy is judged for classifiers only"
         )
     if short := _too_few(name, max_drop, n_stable, n_canary, min_labels, "labelled requests"):
         return short

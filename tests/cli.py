@@ -1,0 +1,24 @@
+"""The `monitor` command line run as a user runs it: this interpreter's `python -m monitor` in
+a subprocess, in a working directory, with no `MONITOR_*` variable but the database URL given."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_monitor(
+    *args: str, cwd: Path, database_url: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero."""
+    env = {"PATH": "/usr/bin:/bin"}
+    if database_url is not None:
+        env["MONITOR_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=check,
+    )
