@@ -67,12 +67,14 @@ class MonitorServer:
             raise RuntimeError("the server is not running")
         return self._process.pid
 
-    def start(self) -> None:
-        """Start the server and return once /readyz answers 200."""
+    def start(self, port: int | None = None) -> None:
+        """Start the server and return once /readyz answers 200: on `port` (a restart where
+        clients know the address), else on a free port."""
         if self._process is not None:
             raise RuntimeError("the server is already running")
-        for attempt in range(1, START_ATTEMPTS + 1):
-            self.port = free_port()
+        attempts = START_ATTEMPTS if port is None else 1
+        for attempt in range(1, attempts + 1):
+            self.port = port or free_port()
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(
                     monitor_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
@@ -85,7 +87,7 @@ class MonitorServer:
             if self._wait_until_ready():
                 return
             self.kill()
-            if "address already in use" not in self.log_tail() or attempt == START_ATTEMPTS:
+            if "address already in use" not in self.log_tail() or attempt == attempts:
                 break
         raise RuntimeError(f"monitor serve did not become ready:\n{self.log_tail()}")
 

@@ -64,6 +64,6 @@ def test_the_demo_promotes_the_retrained_version_in_mlflow(
     workdir, output = demo_run
     uri = f"sqlite:///{workdir / 'mlflow.db'}"
     aliases = MlflowClient(uri, registry_uri=uri).get_registered_model("cancer").aliases
-    assert aliases["previous"] == "1"
-    assert aliases["champion"] != "1"
+    assert str(aliases["previous"]) == "1"
+    assert str(aliases["champion"]) == "2"
     assert "dashboard: http://127.0.0.1:" in output
