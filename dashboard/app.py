@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, unquote
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
 from flask import Response
 
 from dashboard.client import ApiError, MonitorApi
@@ -54,6 +55,7 @@ def _shell(prefix: str) -> html.Div:
                 ]
             ),
             dcc.Loading(html.Main(id="page"), delay_show=300),
+            html.Div(id="charting-preload", style={"display": "none"}),
         ]
     )
 
@@ -104,6 +106,18 @@ def create_dashboard(
         except ApiError as error:
             log.warning("page %s: %s", path, error)
             return notice(str(error), "error")
+
+    @app.callback(
+        Output("charting-preload", "children"),
+        Input("page", "children"),
+        State("charting-preload", "children"),
+    )
+    def preload_charting(_: object, loaded: object) -> Component:
+        """Once the first page shows, an empty hidden chart makes the browser load the charting
+        library, so the first page with a chart does not wait for it."""
+        if loaded:
+            raise PreventUpdate
+        return dcc.Graph(figure={"data": []})
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),

@@ -48,15 +48,21 @@ def test_every_page_shows_its_content_within_a_second(
     loaded = seconds_to_show(
         page, "#overview-table", lambda: page.goto(large_dashboard.url, wait_until="commit")
     )
-    first = tour(page)  # the first visit also loads the charting library, once per tab
+    # The charting library loads once per tab, in the background after the first page shows
+    # (a user reads that page before clicking on); the tour starts once it is there.
+    page.locator("#charting-preload .js-plotly-plot").wait_for(state="attached")
+    first = tour(page)
     timings = tour(page)
     print(
-        f"\n{'page':<11} {'first visit':>11} {'timed':>7}   (opening the dashboard: "
+        f"\n{'page':<11} {'first visit':>11} {'again':>7}   (opening the dashboard: "
         f"{loaded * 1000:.0f} ms)"
     )
     for name, seconds in timings.items():
         print(f"{name:<11} {first[name] * 1000:8.0f} ms {seconds * 1000:4.0f} ms")
-    slow = {name: round(seconds, 3) for name, seconds in timings.items() if seconds > BUDGET_S}
+    # Opening the first page of a tab also loads Dash itself (printed above, not judged).
+    visits = {f"{name} (first)": s for name, s in first.items()}
+    visits |= {f"{name} (again)": seconds for name, seconds in timings.items()}
+    slow = {name: round(seconds, 3) for name, seconds in visits.items() if seconds > BUDGET_S}
     assert not slow, f"pages slower than {BUDGET_S} s: {slow}"
 
 
