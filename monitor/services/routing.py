@@ -6,6 +6,8 @@ registered: null, the sidecar's own upstream); during a rollout, `stable` and `c
 by the current weight, and in the shadow phase a `shadow` variant (weight 0) gets a copy.
 """
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from monitor.entities.endpoint import ServingEndpoint
@@ -43,6 +45,7 @@ def _stable(
         model_version=version if version is not None else endpoint and endpoint.model_version,
         endpoint=endpoint.url if endpoint else None,
         weight=weight,
+        v2_model_name=endpoint.v2_model_name if endpoint else None,
     )
 
 
@@ -74,6 +77,7 @@ def _variants(session: Session, model_id: int) -> list[RoutingVariant]:
         model_version=rollout.candidate_version,
         endpoint=candidate.url if candidate else None,
         weight=0 if shadowing else rollout.weight,
+        v2_model_name=candidate.v2_model_name if candidate else None,
     )
     stable_weight = 100 if shadowing else 100 - rollout.weight
     return [_stable(stable, stable_weight, rollout.stable_version), candidate_variant]
@@ -86,9 +90,17 @@ def rebuild_routing(session: Session, model_id: int) -> int:
     state = session.get(RoutingState, model_id, with_for_update=True)
     if state is None:
         state = RoutingState(model_id=model_id, revision=FIRST_REVISION + 1, variants=variants)
-    elif state.variants != variants:
+    elif _normalised(state.variants) != variants:
         state.revision += 1
         state.variants = variants
         state.updated_at = utc_now()
     session.add(state)
     return state.revision
+
+
+def _normalised(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored variants as they are served: fields added to `RoutingVariant` since they were
+    stored read as their defaults, so a new field alone does not move the revision, while a
+    value that differs from its default (which polls would otherwise miss behind an unchanged
+    ETag) does."""
+    return [RoutingVariant.model_validate(v).model_dump(mode="json") for v in stored]

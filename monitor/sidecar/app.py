@@ -109,7 +109,7 @@ class Sidecar:
         variant = split.choose(request.headers.get(self._sticky_header))
         headers = _forwarded(request.headers)
         status, payload, reply_headers, latency_ms = await self._call(
-            "POST", variant.url + request.path_qs, body, headers
+            "POST", variant.url + variant.upstream_path(request.path_qs), body, headers
         )
         self.shipper.add(
             Exchange(
@@ -165,7 +165,7 @@ class Sidecar:
         async def copy() -> None:
             arrived = time.time()
             status, payload, _, latency_ms = await self._call(
-                "POST", shadow.url + path, body, headers
+                "POST", shadow.url + shadow.upstream_path(path), body, headers
             )
             self.shipper.add(
                 Exchange(
@@ -186,7 +186,8 @@ class Sidecar:
         task.add_done_callback(self._shadows.discard)
 
     async def pass_through(self, request: web.Request) -> web.Response:
-        url = self.split.stable.url + request.path_qs
+        stable = self.split.stable
+        url = stable.url + stable.upstream_path(request.path_qs)
         status, payload, headers, _ = await self._call(
             "GET", url, None, _forwarded(request.headers)
         )
@@ -198,7 +199,13 @@ class Sidecar:
         body = {
             "routing_revision": split.revision,
             "variants": [
-                {"name": v.name, "model_version": v.model_version, "url": v.url, "weight": v.weight}
+                {
+                    "name": v.name,
+                    "model_version": v.model_version,
+                    "url": v.url,
+                    "weight": v.weight,
+                    "v2_model_name": v.v2_model_name,
+                }
                 for v in variants
             ],
             "spooled_batches": self.shipper.spooled_batches,
@@ -252,10 +259,16 @@ class Sidecar:
 
 
 def _describe(split: Split) -> str:
-    parts = [f"{v.name} {v.weight}% -> {v.url}" for v in split.serving]
+    parts = [f"{v.name} {v.weight}% -> {_target(v)}" for v in split.serving]
     if split.shadow is not None:
-        parts.append(f"shadow copy -> {split.shadow.url}")
+        parts.append(f"shadow copy -> {_target(split.shadow)}")
     return ", ".join(parts)
+
+
+def _target(variant: Variant) -> str:
+    if variant.v2_model_name is None:
+        return variant.url
+    return f"{variant.url} (v2 model {variant.v2_model_name})"
 
 
 async def serve(settings: SidecarSettings) -> None:

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from itertools import accumulate
 from typing import Any
+from urllib.parse import quote
 
 BUCKETS = 100
 STABLE = "stable"
 CANARY = "canary"
 SHADOW = "shadow"
+V2_MODELS = "/v2/models/"
 # Canary first: raising its weight moves the buckets above the old canary bound from stable to
 # canary, and nobody else.
 _ORDER = {CANARY: 0, STABLE: 1}
@@ -22,6 +24,18 @@ class Variant:
     model_version: str | None
     url: str
     weight: int
+    # The name its server gives the model in OIP v2 paths; None: the caller's name.
+    v2_model_name: str | None = None
+
+    def upstream_path(self, path_qs: str) -> str:
+        """The path (with query) to send this variant: in an OIP v2 path under `/v2/models/`,
+        the model name the caller used becomes the variant's `v2_model_name`, so callers keep
+        one public name while each variant's server names the model its own way."""
+        if self.v2_model_name is None or not path_qs.startswith(V2_MODELS):
+            return path_qs
+        rest = path_qs[len(V2_MODELS) :]
+        name_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        return V2_MODELS + quote(self.v2_model_name, safe="") + rest[name_end:]
 
 
 def sticky_bucket(key: str) -> int:
@@ -48,7 +62,13 @@ class Split:
     def of(cls, routing: dict[str, Any], upstream: str) -> "Split":
         """From `GET /api/v1/models/{model}/routing`; a null endpoint means `upstream`."""
         variants = [
-            Variant(v["name"], v.get("model_version"), v.get("endpoint") or upstream, v["weight"])
+            Variant(
+                v["name"],
+                v.get("model_version"),
+                v.get("endpoint") or upstream,
+                v["weight"],
+                v.get("v2_model_name"),
+            )
             for v in routing["variants"]
         ]
         serving = sorted(

@@ -76,7 +76,13 @@ def test_the_first_endpoint_takes_the_stable_traffic_with_a_new_revision(
     )
     after = client.get("/api/v1/models/churn/routing", headers=ingest)
     assert after.json()["variants"] == [
-        {"name": "stable", "model_version": "3", "endpoint": "http://127.0.0.1:9001", "weight": 100}
+        {
+            "name": "stable",
+            "model_version": "3",
+            "endpoint": "http://127.0.0.1:9001",
+            "weight": 100,
+            "v2_model_name": None,
+        }
     ]
     assert after.json()["revision"] > before.json()["revision"]
     assert after.headers["ETag"] != before.headers["ETag"]

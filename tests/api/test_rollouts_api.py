@@ -64,8 +64,20 @@ def test_the_routing_splits_by_the_rollout_weight_under_a_new_etag(
     start(client, admin)
     etag, split = routing(client, ingest)
     assert split["variants"] == [
-        {"name": "stable", "model_version": "1", "endpoint": STABLE_URL, "weight": 95},
-        {"name": "canary", "model_version": "2", "endpoint": CANDIDATE_URL, "weight": 5},
+        {
+            "name": "stable",
+            "model_version": "1",
+            "endpoint": STABLE_URL,
+            "weight": 95,
+            "v2_model_name": None,
+        },
+        {
+            "name": "canary",
+            "model_version": "2",
+            "endpoint": CANDIDATE_URL,
+            "weight": 5,
+            "v2_model_name": None,
+        },
     ]
     assert split["revision"] > before["revision"]
     assert etag != etag_before
