@@ -33,6 +33,8 @@ SPLIT_REQUESTS = 5_000
 SPLIT_TOLERANCE = 0.02  # the share of each variant, within two percentage points of its weight
 BAKE_SECONDS = 3
 MIN_REQUESTS = 3  # per variant and step: the canary's 5% of ~300 requests is ~15
+SHADOW_SECONDS = 6  # ample for 40 requests; the sidecar sees the shadow within half a second
+SHADOW_REQUESTS = 40
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +90,61 @@ def test_the_split_follows_the_weights_and_each_user_stays_on_one_variant(
         )
 
 
+def test_a_shadowed_candidate_gets_a_copy_of_each_request_until_its_first_step(
+    plane: ControlPlane, store: MlflowStore, tmp_path: Path
+) -> None:
+    with serving_stack(plane, store, tmp_path, "canary-shadow", Candidate.GOOD) as stack:
+        # A long bake keeps the rollout on its first step once the shadow phase is over.
+        rollout = stack.start_rollout(
+            steps=[5, 100], bake_seconds=3600, shadow_seconds=SHADOW_SECONDS
+        )
+        rid = rollout["id"]
+
+        def history() -> str:
+            return f"{stack.describe(rid)}\nsidecar: {stack.sidecar_status()}"
+
+        assert rollout["state"] == "shadowing", history()
+        stack.wait_for_sidecar({"stable": 100, "shadow": 0})
+        served = Callers(stack.sidecar.url, seed=8).call_all(
+            random_users(SHADOW_REQUESTS, seed=9), threads=4
+        )
+        # Still shadowing after the last answer: every request met the shadow routing.
+        assert stack.rollout(rid)["state"] == "shadowing", history()
+
+        assert {(s.status, s.variant, s.version) for s in served} == {(200, "stable", "1")}, (
+            variant_counts(served),
+            history(),
+        )
+        ids = {s.request_id for s in served}
+        try:
+            records = stack.wait_for_records(ids | {f"{i}#shadow" for i in ids})
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{history()}") from None
+        stored = Counter(r["request_id"] for r in records)
+        assert set(stored.values()) == {1}, [i for i, n in stored.items() if n > 1][:5]
+        by_id = {r["request_id"]: r for r in records}
+        for request_id in ids:
+            caller, copy = by_id[request_id], by_id[f"{request_id}#shadow"]
+            assert (caller["variant"], caller["model_version"]) == ("stable", "1"), caller
+            assert (copy["variant"], copy["model_version"], copy["status_code"]) == (
+                "shadow",
+                "2",
+                200,
+            ), (copy, history())
+            assert copy["prediction"] is not None, copy
+            assert copy["features"] == caller["features"], (copy, caller)
+
+        done = stack.wait_for_rollout(
+            rid,
+            "the rollout did not leave the shadow phase for its first step",
+            lambda r: r["state"] != "shadowing",
+            within=SHADOW_SECONDS + 30,
+        )
+        steps = [(t["state"], t["weight"]) for t in done["transitions"]]
+        assert steps == [("shadowing", 0), ("progressing", 5)], history()
+        stack.wait_for_sidecar({"canary": 5, "stable": 95})
+
+
 def test_a_good_candidate_goes_through_every_step_and_is_promoted(
     plane: ControlPlane, store: MlflowStore, tmp_path: Path
 ) -> None:
@@ -116,7 +173,13 @@ def test_a_good_candidate_goes_through_every_step_and_is_promoted(
         assert store.aliases(stack.name) == {"champion": "2", "previous": "1"}
         routing = stack.routing()
         assert routing["variants"] == [
-            {"name": "stable", "model_version": "2", "endpoint": stack.candidate_url, "weight": 100}
+            {
+                "name": "stable",
+                "model_version": "2",
+                "endpoint": stack.candidate_url,
+                "v2_model_name": None,
+                "weight": 100,
+            }
         ], routing
         # The sidecar carries it out: everything after the promotion is answered by version 2.
         late = [s for s in traffic.snapshot() if s.sent_at >= after_promotion]
@@ -157,7 +220,13 @@ def test_a_candidate_whose_server_errors_is_rolled_back_by_itself(
         assert store.aliases(stack.name) == {"champion": "1", "challenger": "2"}
         routing = stack.routing()
         assert routing["variants"] == [
-            {"name": "stable", "model_version": "1", "endpoint": stack.stable_url, "weight": 100}
+            {
+                "name": "stable",
+                "model_version": "1",
+                "endpoint": stack.stable_url,
+                "v2_model_name": None,
+                "weight": 100,
+            }
         ], routing
         # Callers are served by the stable version again, every one of them.
         late = [s for s in traffic.snapshot() if s.sent_at >= after_rollback]
