@@ -242,9 +242,10 @@ class _Demo:
             "bake_seconds": self.pace.bake_seconds,
             "min_requests": 5,
             # The retrained model is meant to score the drifted traffic differently from the
-            # old one, so the canary is judged on errors, latency and accuracy, and a shift in
-            # its outputs fails only when it is extreme.
-            "thresholds": {"max_prediction_psi": 1.0},
+            # old one, so a shift in its outputs fails only when it is extreme; and both scoring
+            # servers share two cores with everything else here, so their p99s differ by noise
+            # alone (x1.7 seen between identical servers). Errors and accuracy judge it.
+            "thresholds": {"max_prediction_psi": 1.0, "max_p99_latency_ratio": 5.0},
         }
 
     def _wait(self, timeline: Timeline, check: Callable[[], Any], seconds: float) -> Any:
