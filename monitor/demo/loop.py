@@ -3,7 +3,6 @@
 
 import json
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -26,7 +25,12 @@ from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.timeline import Timeline
 from monitor.demo.traffic import Traffic
 from monitor.deployers.mlflow_local import MlflowModelServer
-from monitor.deployers.process import ServiceProcess, free_port, port_free
+from monitor.deployers.process import (
+    ServiceProcess,
+    environment_without_settings,
+    free_port,
+    port_free,
+)
 
 MARKER = ".monitor-demo"
 POLL_S = 0.5
@@ -177,7 +181,7 @@ class _Demo:
             "MONITOR_DELIVERY_POLL_SECONDS": "0.5",
             "MONITOR_ROLLOUT_TICK_SECONDS": "1",
         }
-        env = _child_environment(settings)
+        env = environment_without_settings(settings)
         keys = {scope: _create_key(self._monitor_command, scope, env) for scope in KEY_SCOPES}
         env["MONITOR_DASHBOARD_API_KEY"] = keys["read"]
         server = ServiceProcess(
@@ -226,7 +230,7 @@ class _Demo:
                 *("--spool-dir", str(self.workdir / "sidecar-spool")),
                 *("--routing-poll-seconds", "0.5"),
             ),
-            env=_child_environment({"MONITOR_SIDECAR_API_KEY": ingest_key}),
+            env=environment_without_settings({"MONITOR_SIDECAR_API_KEY": ingest_key}),
             log_path=self.workdir / "sidecar.log",
         )
         self.stack.callback(sidecar.stop)
@@ -353,13 +357,6 @@ def _create_key(command: Callable[..., list[str]], scope: str, env: dict[str, st
     if done.returncode != 0:
         raise DemoError(f"monitor keys create failed:\n{done.stderr[-2000:]}")
     return done.stdout.strip().splitlines()[-1]
-
-
-def _child_environment(overrides: dict[str, str]) -> dict[str, str]:
-    """The caller's environment without its `MONITOR_*` settings, plus the demo's own."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
-    env.update(overrides)
-    return env
 
 
 def _bearer(key: str) -> dict[str, str]:

@@ -38,6 +38,14 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def environment_without_settings(overrides: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without its `MONITOR_*` settings (they may point a child at
+    the wrong store, or carry credentials), plus `overrides`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
+    env.update(overrides)
+    return env
+
+
 def _signal_group(group: int, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signum)

@@ -4,9 +4,7 @@ The server gets a clean environment (no `MONITOR_*` variable of the caller leaks
 working directory and a log file there, so a failed start reports the server's own words.
 """
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +13,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
+
+from monitor.deployers.process import environment_without_settings as clean_environment
+from monitor.deployers.process import free_port
 
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -28,19 +29,6 @@ def monitor_command(*args: str) -> list[str]:
     if script.exists():
         return [str(script), *args]
     return [sys.executable, "-m", "monitor", *args]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def clean_environment(overrides: Mapping[str, str]) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
-    env.update(overrides)
-    return env
 
 
 class MonitorServer:
