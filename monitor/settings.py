@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         description="How often the scheduler reads new events against retraining policies, "
         "starts queued retraining runs and reconciles interrupted ones.",
     )
+    champion_sync_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the scheduler reads `@champion` in MLflow for the models it "
+        "retrains or has seen a champion of, so an alias moved by hand re-baselines monitors.",
+    )
     quality_refresh_seconds: float = Field(
         10.0,
         gt=0,

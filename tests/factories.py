@@ -98,14 +98,22 @@ def parquet_body(frame: pd.DataFrame) -> bytes:
 
 
 def upload_reference(
-    client: "TestClient", headers: dict[str, str], frame: pd.DataFrame, model: str = "scored"
-) -> None:
+    client: "TestClient",
+    headers: dict[str, str],
+    frame: pd.DataFrame,
+    model: str = "scored",
+    model_version: str | None = None,
+) -> dict[str, Any]:
+    """Upload `frame` as the reference (of `model_version`, when given); returns the answer."""
     reply = client.post(
         f"/api/v1/models/{model}/reference",
         content=parquet_body(frame),
         headers={**headers, "content-type": "application/x-parquet"},
+        params={"model_version": model_version} if model_version else None,
     )
     assert reply.status_code == 201, reply.text
+    answer: dict[str, Any] = reply.json()
+    return answer
 
 
 def endpoint_payload(name: str, **overrides: Any) -> dict[str, Any]:

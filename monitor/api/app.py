@@ -27,6 +27,7 @@ from monitor.api.routes import (
     rollouts,
     runs,
     sidecar,
+    versions,
 )
 from monitor.scheduling.scheduler import start_in_background
 from monitor.settings import Settings, get_settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overview,
         drift_matrix,
         distributions,
+        versions,
     )
     for module in routers:
         app.include_router(module.router)

@@ -1,6 +1,7 @@
 """Domain entities: each module holds one table and the API shapes built on it."""
 
 from monitor.entities.api_key import ApiKey
+from monitor.entities.champion import ChampionChange
 from monitor.entities.channel import Channel
 from monitor.entities.delivery import Delivery
 from monitor.entities.delivery_attempt import DeliveryAttempt
@@ -25,6 +26,7 @@ from monitor.entities.segment import InferenceSegment
 
 __all__ = [
     "ApiKey",
+    "ChampionChange",
     "Channel",
     "Delivery",
     "DeliveryAttempt",

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 from monitor.store.types import UTCDateTime, utc_now
 
 DATASET = "__dataset__"  # the state row of the whole data set's verdict
+ALERT = "__monitor__"  # the state row of the monitor as a whole: drifting while any column is
 
 
 class DriftStatus(StrEnum):
@@ -25,6 +26,9 @@ class DriftState(SQLModel, table=True):
     monitor_id: int = TableField(foreign_key="monitor.id", ondelete="CASCADE")
     model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE", index=True)
     feature: str = TableField(max_length=160)
+    model_version: str | None = TableField(
+        default=None, max_length=128, description="The version whose baseline the streaks count on"
+    )
     status: DriftStatus = TableField(default=DriftStatus.OK, sa_type=String(16))
     drifted_streak: int = 0
     clean_streak: int = 0

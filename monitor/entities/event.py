@@ -18,6 +18,7 @@ class EventType(StrEnum):
     DRIFT_ONGOING = "drift.ongoing"
     DRIFT_RESOLVED = "drift.resolved"
     RUN_FAILED = "run.failed"
+    MONITOR_REBASELINED = "monitor.rebaselined"
     RETRAIN_REQUESTED = "retrain.requested"
     RETRAIN_STARTED = "retrain.started"
     RETRAIN_SUCCEEDED = "retrain.succeeded"

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from detectors import PerformanceRule
 from monitor.store.types import JSONValue, UTCDateTime, utc_now
 
+Version = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -145,6 +146,11 @@ class MonitorBase(BaseModel):
     schedule: Schedule = Schedule(every="1h")
     window: WindowSpec = WindowSpec(duration="1h")
     min_rows: int = Field(default=100, ge=1, description="Fewer rows: 'not enough data'")
+    model_version: Version | None = Field(
+        default=None,
+        description="Watch this one version, whatever serves it; null: the version that is "
+        "champion (stable) at each window's end, its canary and shadow records left out",
+    )
     drift: dict[str, Any] = Field(
         default_factory=dict,
         description="Detector settings (tests per kind, thresholds, correction, drift share); "
@@ -189,6 +195,7 @@ class MonitorUpdate(BaseModel):
     schedule: Schedule | None = None
     window: WindowSpec | None = None
     min_rows: int | None = Field(default=None, ge=1)
+    model_version: Version | None = None
     drift: dict[str, Any] | None = None
     shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)
     explain_model_uri: str | None = None

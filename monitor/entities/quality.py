@@ -26,6 +26,8 @@ class QualityResult(SQLModel, table=True):
     monitor_id: int = TableField(foreign_key="monitor.id", ondelete="CASCADE")
     model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE")
     run_id: int | None = TableField(default=None, sa_type=BigIntegerId)
+    model_version: str | None = TableField(default=None, max_length=128)
+    reference_id: int | None = None
     window_start: datetime = TableField(sa_type=UTCDateTime, nullable=False)
     window_end: datetime = TableField(sa_type=UTCDateTime, nullable=False)
     first_record_at: datetime = TableField(sa_type=UTCDateTime, nullable=False)
@@ -67,6 +69,7 @@ class QualityState(SQLModel, table=True):
     id: int | None = TableField(default=None, primary_key=True)
     monitor_id: int = TableField(foreign_key="monitor.id", ondelete="CASCADE", unique=True)
     model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE")
+    model_version: str | None = TableField(default=None, max_length=128)
     status: QualityStatus = TableField(default=QualityStatus.OK, sa_type=String(16))
     since: datetime | None = TableField(default=None, sa_type=UTCDateTime)
     updated_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
@@ -82,6 +85,7 @@ class MultivariateResult(SQLModel, table=True):
         foreign_key="monitor_run.id", ondelete="CASCADE", primary_key=True, sa_type=BigIntegerId
     )
     monitor_id: int = TableField(foreign_key="monitor.id", ondelete="CASCADE")
+    model_version: str | None = TableField(default=None, max_length=128)
     window_start: datetime = TableField(sa_type=UTCDateTime, nullable=False)
     window_end: datetime = TableField(sa_type=UTCDateTime, nullable=False)
     method: str = TableField(max_length=32)
@@ -100,6 +104,8 @@ class _FromRow(BaseModel):
 
 
 class QualityPoint(_FromRow):
+    model_version: str | None
+    reference_id: int | None
     window_start: datetime
     window_end: datetime
     metric: str
@@ -125,6 +131,7 @@ class QualitySeries(BaseModel):
 
 
 class MultivariatePoint(_FromRow):
+    model_version: str | None
     window_start: datetime
     window_end: datetime
     method: str

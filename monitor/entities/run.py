@@ -39,6 +39,10 @@ class MonitorRun(SQLModel, table=True):
     trigger: RunTrigger = TableField(sa_type=String(16))
     window_start: datetime = TableField(sa_type=UTCDateTime, nullable=False)
     window_end: datetime = TableField(sa_type=UTCDateTime, nullable=False)
+    model_version: str | None = TableField(
+        default=None, max_length=128, description="The version judged; null: unversioned"
+    )
+    reference_id: int | None = TableField(default=None, description="The reference judged against")
     missed_ticks: int = TableField(default=0, description="Ticks skipped by downtime, coalesced")
     rows: int = 0
     drifted_features: int = 0
@@ -68,6 +72,7 @@ class FeatureResult(SQLModel, table=True):
     run_id: int = TableField(foreign_key="monitor_run.id", ondelete="CASCADE", sa_type=BigIntegerId)
     monitor_id: int = TableField(foreign_key="monitor.id", ondelete="CASCADE")
     window_end: datetime = TableField(sa_type=UTCDateTime, nullable=False)
+    model_version: str | None = TableField(default=None, max_length=128)
     feature: str = TableField(max_length=160)
     role: str = TableField(max_length=16, description="feature, prediction, label or attribution")
     test: str = TableField(max_length=32)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.entities.quality import MultivariatePoint
 
@@ -18,6 +18,8 @@ class RunPublic(_FromRow):
     trigger: str
     window_start: datetime
     window_end: datetime
+    model_version: str | None = Field(description="The version judged; null: unversioned")
+    reference_id: int | None = Field(description="The reference it was judged against")
     missed_ticks: int
     rows: int
     tested_features: int
@@ -37,6 +39,7 @@ class RunsPublic(BaseModel):
 
 
 class FeatureResultPublic(_FromRow):
+    model_version: str | None
     feature: str
     role: str
     test: str
@@ -74,6 +77,7 @@ class RunDetail(RunPublic):
 
 class DriftStatePublic(_FromRow):
     feature: str
+    model_version: str | None
     status: str
     drifted_streak: int
     clean_streak: int
@@ -83,6 +87,7 @@ class DriftStatePublic(_FromRow):
 
 class MonitorDriftState(BaseModel):
     monitor: str
+    model_version: str | None = Field(description="The version whose baseline it follows")
     status: str
     since: datetime | None
     features: list[DriftStatePublic]
@@ -91,6 +96,7 @@ class MonitorDriftState(BaseModel):
 class SeriesPoint(BaseModel):
     run_id: int
     window_end: datetime
+    model_version: str | None
     value: float | None
     threshold: float | None
     drifted: bool

@@ -1,10 +1,12 @@
 """Promotion: MLflow's aliases move first (@champion to the candidate, @previous to the old
-champion), then the candidate endpoint becomes the stable one and takes all traffic."""
+champion), then the candidate endpoint becomes the stable one and takes all traffic, and the
+candidate becomes the champion the monitors judge from the next window on."""
 
 from datetime import datetime
 
 from sqlmodel import Session, select
 
+from monitor.entities.champion import ChampionSource
 from monitor.entities.endpoint import ServingEndpoint
 from monitor.entities.event import EventType
 from monitor.entities.registered_model import RegisteredModel
@@ -14,6 +16,7 @@ from monitor.retraining.executor import registry_for
 from monitor.rollouts.lifecycle import transition
 from monitor.services.errors import Conflict
 from monitor.settings import Settings
+from monitor.versions.champion import record_champion
 
 
 class PromotionFailed(Conflict):
@@ -56,6 +59,14 @@ def promote(
         if endpoint.is_stable and endpoint.model_version is None:
             endpoint.model_version = rollout.candidate_version
         session.add(endpoint)
+    record_champion(
+        session,
+        model,
+        rollout.candidate_version,
+        since=now,
+        source=ChampionSource.ROLLOUT,
+        rollout_id=rollout.id,
+    )
     transition(
         session,
         rollout,

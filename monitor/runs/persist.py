@@ -2,28 +2,25 @@
 the events that state changes cause."""
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, select
 
 from detectors import DatasetDriftReport, DriftResult
 from detectors.attribution import AttributionDriftResult
-from monitor.entities.drift_state import DriftState, DriftStatus
+from monitor.entities.drift_state import ALERT, DriftState, DriftStatus
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport, RunStatus
 from monitor.runs.attribution import ATTRIBUTION
 from monitor.runs.hysteresis import Streaks, Transition, advance
-from monitor.runs.quality_state import multivariate_row, store_quality
+from monitor.runs.outcome import RunOutcome
+from monitor.runs.quality_state import Judged, multivariate_row, store_quality
+from monitor.runs.rebaseline import baseline_changed, rebaseline
 from monitor.services.events import record_event
 from monitor.store.types import utc_now
 from monitor.windows.reader import Window
-
-if TYPE_CHECKING:
-    from monitor.runs.runner import RunOutcome
-
-ALERT = "__monitor__"  # the state row of the monitor as a whole: drifting while any column is
 
 
 def _finite(value: float | None) -> float | None:
@@ -35,6 +32,7 @@ def _result_row(run: MonitorRun, role: str, result: DriftResult) -> FeatureResul
         run_id=run.id,  # type: ignore[arg-type]
         monitor_id=run.monitor_id,
         window_end=run.window_end,
+        model_version=run.model_version,
         feature=result.feature,
         role=role,
         test=result.test,
@@ -124,6 +122,7 @@ def _advance_state(
     row = states.get(column) or DriftState(
         monitor_id=run.monitor_id, model_id=run.model_id, feature=column
     )
+    row.model_version = run.model_version
     settled, transition = advance(
         Streaks(DriftStatus(row.status), row.drifted_streak, row.clean_streak),
         drifted,
@@ -154,6 +153,8 @@ def _drift_summary(
     return {
         "monitor": monitor.name,
         "run_id": run.id,
+        "model_version": run.model_version,
+        "reference_id": run.reference_id,
         "window": {"start": run.window_start.isoformat(), "end": run.window_end.isoformat()},
         "rows": run.rows,
         "drifting": drifting,
@@ -173,10 +174,12 @@ def _drift_summary(
     }
 
 
-def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> MonitorRun:
+def persist_outcome(session: Session, run_id: int, outcome: RunOutcome) -> MonitorRun:
     run = session.get_one(MonitorRun, run_id, with_for_update=True)
     if run.status != RunStatus.RUNNING:
         return run  # the sweeper failed it meanwhile; its results are not trusted
+    run.model_version = outcome.model_version
+    run.reference_id = outcome.reference_id
     run.rows = outcome.rows
     run.load_seconds = outcome.load_seconds
     run.compute_seconds = outcome.compute_seconds
@@ -200,7 +203,7 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
         session.add(RunReport(run_id=run.id, html=outcome.report_html))  # type: ignore[arg-type]
     window = Window(start=run.window_start, end=run.window_end)
     if outcome.multivariate is not None:
-        session.add(multivariate_row(run.id, run.monitor_id, window, outcome.multivariate))  # type: ignore[arg-type]
+        session.add(multivariate_row(run, window, outcome.multivariate))
     if outcome.quality is not None:
         store_quality(
             session,
@@ -208,7 +211,7 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
             model=model,
             window=window,
             quality=outcome.quality,
-            run_id=run.id,
+            judged=Judged(run.id, run.model_version, run.reference_id),  # type: ignore[arg-type]
         )
     verdicts = {
         f.feature: (role, f.primary)
@@ -218,6 +221,8 @@ def persist_outcome(session: Session, run_id: int, outcome: "RunOutcome") -> Mon
     if outcome.attribution is not None:
         verdicts[ATTRIBUTION] = ("attribution", _add_attribution(session, run, outcome.attribution))
     states = _states(session, run.monitor_id)
+    if baseline_changed(session, run, states.get(ALERT)):
+        rebaseline(session, run=run, monitor=monitor, model=model, states=states)
     for column, (_, result) in verdicts.items():
         _advance_state(session, states, run, column, result.drifted, monitor)
     any_drifting = any(s.status == DriftStatus.DRIFTING for c, s in states.items() if c != ALERT)
@@ -265,6 +270,7 @@ def _settle_alert(
     row = states.get(ALERT) or DriftState(
         monitor_id=run.monitor_id, model_id=run.model_id, feature=ALERT
     )
+    row.model_version = run.model_version
     status = DriftStatus.DRIFTING if drifting else DriftStatus.OK
     if row.status != status or row.id is None:
         row.since = run.window_end

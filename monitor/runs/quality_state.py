@@ -7,6 +7,7 @@ figures had been known at once, and an unchanged verdict changes nothing: no dup
 """
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Hysteresis, Monitor
 from monitor.entities.quality import MultivariateResult, QualityResult, QualityState, QualityStatus
 from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.run import MonitorRun
 from monitor.runs.hysteresis import Streaks, advance
 from monitor.runs.quality import MetricQuality, WindowQuality
 from monitor.services.events import record_event
@@ -33,6 +35,8 @@ _result = QualityResult.__table__  # type: ignore[attr-defined]
 # Refreshed on re-evaluation; the identity columns and `label_revision` (owned by ingestion) stay.
 _REPLACED = (
     "run_id",
+    "model_version",
+    "reference_id",
     "window_start",
     "first_record_at",
     "last_record_at",
@@ -85,6 +89,15 @@ def _metric_columns(metric: MetricQuality) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """Which run judged a window, the version it judged and the reference it judged against."""
+
+    run_id: int | None
+    model_version: str | None
+    reference_id: int | None
+
+
 def store_quality(
     session: Session,
     *,
@@ -92,14 +105,16 @@ def store_quality(
     model: RegisteredModel,
     window: Window,
     quality: WindowQuality,
-    run_id: int | None,
+    judged: Judged,
 ) -> None:
     """Upsert the window's rows (metrics no longer judged are dropped), then settle the state;
     the caller commits. A row stays stale if labels arrived after its labels were read."""
     shared = {
         "monitor_id": monitor.id,
         "model_id": monitor.model_id,
-        "run_id": run_id,
+        "run_id": judged.run_id,
+        "model_version": judged.model_version,
+        "reference_id": judged.reference_id,
         "window_start": window.start,
         "window_end": window.end,
         "n_records": quality.n_records,
@@ -129,16 +144,20 @@ def store_quality(
         .where(_result.c.window_end == window.end)
         .where(_result.c.metric.not_in([row["metric"] for row in rows]))
     )
-    settle_quality(session, monitor=monitor, model=model)
+    settle_quality(session, monitor=monitor, model=model, model_version=judged.model_version)
 
 
-def _window_verdicts(session: Session, monitor_id: int) -> list[tuple[datetime, bool]]:
-    """(window end, degraded) of the judged windows, oldest first, the latest ones only."""
+def _window_verdicts(
+    session: Session, monitor_id: int, model_version: str | None
+) -> list[tuple[datetime, bool]]:
+    """(window end, degraded) of the version's judged windows, oldest first, the latest only."""
     degraded = func.max(cast(QualityResult.degraded, Integer))
     judged = func.max(cast(QualityResult.judged, Integer))
+    version = col(QualityResult.model_version)
     rows = session.exec(
         select(QualityResult.window_end, degraded)
         .where(QualityResult.monitor_id == monitor_id)
+        .where(version.is_(None) if model_version is None else version == model_version)
         .group_by(col(QualityResult.window_end))
         .having(judged > 0)
         .order_by(col(QualityResult.window_end).desc())
@@ -167,14 +186,27 @@ def _replay(
     return (QualityStatus.DEGRADED if drifting else QualityStatus.OK), changed_at
 
 
-def settle_quality(session: Session, *, monitor: Monitor, model: RegisteredModel) -> None:
-    """Replay the judged windows through the monitor's quality hysteresis and record a
-    `model_quality.degraded` or `.recovered` event when the settled status changes."""
-    state = session.exec(
+def quality_state(session: Session, monitor: Monitor) -> QualityState:
+    """The monitor's quality state, locked for the transaction (a new one if it has none)."""
+    return session.exec(
         select(QualityState).where(QualityState.monitor_id == monitor.id).with_for_update()
     ).first() or QualityState(monitor_id=monitor.id, model_id=monitor.model_id)  # type: ignore[arg-type]
-    verdicts = _window_verdicts(session, monitor.id)  # type: ignore[arg-type]
+
+
+def settle_quality(
+    session: Session, *, monitor: Monitor, model: RegisteredModel, model_version: str | None
+) -> None:
+    """Replay the version's judged windows through the monitor's quality hysteresis and record
+    a `model_quality.degraded` or `.recovered` event when the settled status changes. A window
+    of a version the state no longer follows (re-judged after a promotion) moves nothing."""
+    state = quality_state(session, monitor)
+    if state.id is not None and state.model_version not in (None, model_version):
+        return
+    state.model_version = model_version
+    verdicts = _window_verdicts(session, monitor.id, model_version)  # type: ignore[arg-type]
     if not verdicts:
+        if state.id is not None:
+            session.add(state)
         return
     status, deciding = _replay(verdicts, monitor.settings.quality.hysteresis)
     if status == state.status:
@@ -230,11 +262,12 @@ def _figures(row: QualityResult) -> dict[str, Any]:
 
 
 def multivariate_row(
-    run_id: int, monitor_id: int, window: Window, result: MultivariateDriftResult
+    run: MonitorRun, window: Window, result: MultivariateDriftResult
 ) -> MultivariateResult:
     return MultivariateResult(
-        run_id=run_id,
-        monitor_id=monitor_id,
+        run_id=run.id,  # type: ignore[arg-type]
+        monitor_id=run.monitor_id,
+        model_version=run.model_version,
         window_start=window.start,
         window_end=window.end,
         method=result.method,

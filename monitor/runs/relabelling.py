@@ -6,18 +6,19 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, update
-from sqlmodel import Session, select
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlmodel import Session
 
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.monitor import Monitor
 from monitor.entities.quality import QualityResult
+from monitor.entities.reference import ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
 from monitor.runs.quality import evaluate_quality
-from monitor.runs.quality_state import store_quality
+from monitor.runs.quality_state import Judged, store_quality
 from monitor.runs.window_frames import window_for
-from monitor.services.references import active_reference
-from monitor.windows.reader import load_window
+from monitor.services.references import reference_for
+from monitor.windows.reader import VersionScope, load_window
 
 log = logging.getLogger(__name__)
 
@@ -55,31 +56,43 @@ def refresh_stale_quality(engine: Engine, limit: int = REFRESH_BATCH) -> int:
     window that fails is logged and left stale, to be tried again on the next call."""
     with Session(engine) as session:
         stale = session.execute(
-            select(_result.c.monitor_id, _result.c.window_end, func.max(_result.c.run_id))
+            select(
+                _result.c.monitor_id,
+                _result.c.window_end,
+                func.max(_result.c.run_id),
+                func.max(_result.c.model_version),
+                func.max(_result.c.reference_id),
+            )
             .where(_result.c.stale)
             .group_by(_result.c.monitor_id, _result.c.window_end)
             .order_by(_result.c.window_end)
             .limit(limit)
         ).all()
-    for monitor_id, window_end, run_id in stale:
+    for monitor_id, window_end, run_id, version, reference_id in stale:
         try:
-            _refresh_window(engine, monitor_id, window_end, run_id)
+            _refresh_window(engine, monitor_id, window_end, Judged(run_id, version, reference_id))
         except Exception:
             log.exception("re-evaluating monitor %s's quality at %s failed", monitor_id, window_end)
     return len(stale)
 
 
-def _refresh_window(
-    engine: Engine, monitor_id: int, window_end: datetime, run_id: int | None
-) -> None:
+def _judged_reference(session: Session, model: RegisteredModel, judged: Judged) -> ReferenceDataset:
+    """The reference the window was judged against, else its version's current one."""
+    stored = session.get(ReferenceDataset, judged.reference_id) if judged.reference_id else None
+    return stored or reference_for(session=session, model=model, version=judged.model_version)
+
+
+def _refresh_window(engine: Engine, monitor_id: int, window_end: datetime, judged: Judged) -> None:
+    """Re-judge the window's records of the version it judged, against the same reference."""
     with Session(engine, expire_on_commit=False) as session:
         monitor = session.get_one(Monitor, monitor_id)
         model = session.get_one(RegisteredModel, monitor.model_id)
-        reference = active_reference(session=session, model=model)
+        reference = _judged_reference(session, model, judged)
         settings = monitor.settings
         window = window_for(settings, window_end)
         connection = session.connection()
-        table = load_window(connection, model.id, model.data_schema, window)  # type: ignore[arg-type]
+        scope = VersionScope(judged.model_version, stable_only=settings.model_version is None)
+        table = load_window(connection, model.id, model.data_schema, window, scope)  # type: ignore[arg-type]
         quality = evaluate_quality(
             connection,
             monitor_id=monitor_id,
@@ -105,6 +118,6 @@ def _refresh_window(
                 model=model,
                 window=window,
                 quality=quality,
-                run_id=run_id,
+                judged=Judged(judged.run_id, judged.model_version, reference.id),
             )
         session.commit()

@@ -6,44 +6,31 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from detectors import DatasetDriftReport, MultivariateDriftResult, ReferenceProfile, detect_drift
-from detectors.attribution import AttributionDriftResult
+from detectors import ReferenceProfile, detect_drift
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.runs.attribution import explain_window
+from monitor.runs.outcome import RunOutcome
 from monitor.runs.persist import persist_outcome
-from monitor.runs.quality import WindowQuality, evaluate_multivariate, evaluate_quality
+from monitor.runs.quality import evaluate_multivariate, evaluate_quality
 from monitor.runs.report import render_report
 from monitor.runs.window_frames import drift_config, frame_for, window_for
 from monitor.services.events import record_event
-from monitor.services.references import active_reference
+from monitor.services.references import reference_for
 from monitor.store.types import utc_now
+from monitor.versions.champion import judged_scope
 from monitor.windows.reader import load_window
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    rows: int
-    load_seconds: float
-    compute_seconds: float
-    features: DatasetDriftReport | None  # None: not enough data
-    outputs: DatasetDriftReport | None
-    report_html: str | None = None
-    attribution: AttributionDriftResult | None = None
-    quality: WindowQuality | None = None
-    multivariate: MultivariateDriftResult | None = None
 
 
 def start_run(
@@ -113,15 +100,18 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
         run = session.get_one(MonitorRun, run_id)
         monitor = session.get_one(Monitor, run.monitor_id)
         model = session.get_one(RegisteredModel, run.model_id)
-        reference = active_reference(session=session, model=model)
         settings = monitor.settings
+        scope = judged_scope(session, model.id, settings.model_version, run.window_end)  # type: ignore[arg-type]
+        reference = reference_for(session=session, model=model, version=scope.version)
         config = drift_config(settings.drift)
         started = time.perf_counter()
         window = window_for(settings, run.window_end)
-        table = load_window(session.connection(), model.id, model.data_schema, window)  # type: ignore[arg-type]
+        table = load_window(session.connection(), model.id, model.data_schema, window, scope)  # type: ignore[arg-type]
     loaded = time.perf_counter()
+    version, reference_id = scope.version, reference.id
+    assert reference_id is not None
     if table.num_rows < settings.min_rows:
-        return RunOutcome(table.num_rows, loaded - started, 0.0, None, None)
+        return RunOutcome(version, reference_id, table.num_rows, loaded - started, 0.0, None, None)
     feature_profile = ReferenceProfile.from_json(reference.feature_profile)
     output_profile = ReferenceProfile.from_json(reference.output_profile)
     features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
@@ -145,9 +135,11 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
             else None
         )
         attribution = explain_window(
-            session, reference, settings, model.data_schema, table, tracking_uri
+            session, reference, settings, model.data_schema, table, tracking_uri, scope.version
         )
     return RunOutcome(
+        version,
+        reference_id,
         table.num_rows,
         loaded - started,
         computed,

@@ -20,6 +20,7 @@ from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
 from monitor.settings import Settings
+from monitor.versions.reconcile import reconcile_champions
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class MonitorScheduler:
             (retraining_tick, settings.retraining_poll_seconds, (engine, settings)),
             (rollout_tick, settings.rollout_tick_seconds, (engine, settings)),
             (refresh_stale_quality, settings.quality_refresh_seconds, (engine,)),
+            (reconcile_champions, settings.champion_sync_seconds, (engine, settings)),
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)

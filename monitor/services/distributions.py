@@ -15,12 +15,16 @@ from detectors import ReferenceProfile
 from detectors.columns import IntArray, read_categorical, read_numerical
 from detectors.profile import CategoricalProfile, NumericalProfile, count_cells
 from monitor.entities.monitor import Monitor
+from monitor.entities.reference import ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.run import MonitorRun
 from monitor.runs.window_frames import frame_for, window_for
 from monitor.services.errors import NotFound
-from monitor.services.references import active_reference
+from monitor.services.references import reference_for
 from monitor.services.runs import latest_succeeded_runs
-from monitor.windows.reader import load_window
+from monitor.store.types import utc_now
+from monitor.versions.champion import champion_at
+from monitor.windows.reader import VersionScope, load_window
 
 
 class WindowShares(BaseModel):
@@ -89,8 +93,22 @@ def _parsed(stored: str) -> ReferenceProfile:
     return ReferenceProfile.from_json(stored)
 
 
-def _profile_of(session: Session, model: RegisteredModel, column: str) -> ReferenceProfile:
-    reference = active_reference(session=session, model=model)
+def _reference_of(
+    session: Session, model: RegisteredModel, monitor: Monitor, runs: list[MonitorRun]
+) -> ReferenceDataset:
+    """The reference the newest window was judged against (the one it would be judged against
+    now, before any run)."""
+    newest = runs[-1].reference_id if runs else None
+    stored = session.get(ReferenceDataset, newest) if newest is not None else None
+    if stored is not None:
+        return stored
+    version = monitor.settings.model_version or champion_at(session, model.id, utc_now())  # type: ignore[arg-type]
+    return reference_for(session=session, model=model, version=version)
+
+
+def _profile_of(
+    model: RegisteredModel, reference: ReferenceDataset, column: str
+) -> ReferenceProfile:
     profiles = [_parsed(reference.feature_profile), _parsed(reference.output_profile)]
     for profile in profiles:
         if column in {spec.name for spec in profile.schema}:
@@ -107,14 +125,16 @@ def column_distribution(
 ) -> ColumnDistribution:
     """Shares per reference bin (numerical) or category, in the reference and in each of the
     monitor's latest `windows` succeeded windows (oldest first), and both CDFs of the newest."""
-    profile = _profile_of(session, model, column)
-    feature = profile.feature(column)
     runs = latest_succeeded_runs(session=session, monitor=monitor, windows=windows)
+    profile = _profile_of(model, _reference_of(session, model, monitor, runs), column)
+    feature = profile.feature(column)
     columns = []
     connection = session.connection()
+    pinned = monitor.settings.model_version is not None
     for run in runs:
         window = window_for(monitor.settings, run.window_end)
-        table = load_window(connection, monitor.model_id, model.data_schema, window)
+        scope = VersionScope(run.model_version, stable_only=not pinned)
+        table = load_window(connection, monitor.model_id, model.data_schema, window, scope)
         columns.append(frame_for(table, profile)[column])
     shares: list[list[float]] = []
     cdf = None

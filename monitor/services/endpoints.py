@@ -4,11 +4,13 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from monitor.entities.champion import ChampionSource
 from monitor.entities.endpoint import EndpointIn, EndpointPublic, ServingEndpoint
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.rollout import ACTIVE_STATES, Rollout
 from monitor.services.errors import Conflict, NotFound
-from monitor.services.routing import rebuild_routing
+from monitor.services.routing import rebuild_routing, stable_endpoint
+from monitor.versions.champion import latest_change, record_champion
 
 
 def public(endpoint: ServingEndpoint) -> EndpointPublic:
@@ -30,10 +32,25 @@ def create_endpoint(
             f"first (DELETE /api/v1/models/{model.name}/endpoints/{endpoint_in.name}) or "
             "choose another name"
         ) from None
+    _first_champion(session, model)
     rebuild_routing(session, model.id)
     session.commit()
     session.refresh(endpoint)
     return endpoint
+
+
+def _first_champion(session: Session, model: RegisteredModel) -> None:
+    """A model with no known champion takes the version its stable endpoint serves."""
+    assert model.id is not None
+    stable = stable_endpoint(session, model.id)
+    if stable is not None and stable.model_version and latest_change(session, model.id) is None:
+        record_champion(
+            session,
+            model,
+            stable.model_version,
+            since=stable.created_at,
+            source=ChampionSource.ENDPOINT,
+        )
 
 
 def list_endpoints(

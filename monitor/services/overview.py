@@ -8,13 +8,12 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Integer, cast, func
 from sqlmodel import Session, col, select
 
-from monitor.entities.drift_state import DriftState, DriftStatus
+from monitor.entities.drift_state import ALERT, DriftState, DriftStatus
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.rollout import ACTIVE_STATES, Rollout, RolloutState
 from monitor.entities.run import MonitorRun, RunStatus
-from monitor.runs.persist import ALERT
 
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.NOT_ENOUGH_DATA, RunStatus.FAILED)
 HOUR = timedelta(hours=1)

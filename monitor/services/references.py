@@ -1,5 +1,6 @@
-"""Storing a model's reference data set: validated batch by batch, written as Parquet chunks,
-and made active in one transaction (a failed upload leaves the previous reference in place)."""
+"""Storing a model version's reference data set: validated batch by batch, written as Parquet
+chunks, and made the version's active one in one transaction (a failed upload leaves the
+previous reference in place); earlier references stay as history."""
 
 import io
 from collections.abc import Iterable
@@ -7,13 +8,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select, update
 
 from monitor.entities.reference import (
     ReferenceChunk,
     ReferenceDataset,
+    ReferenceHistory,
     ReferencePublic,
+    ReferenceSource,
     ReferenceStatus,
+    ReferenceSummary,
 )
 from monitor.entities.registered_model import ModelSchema, RegisteredModel
 from monitor.ingest.reference import LABEL, BatchNormaliser, ReferenceFormat, read_batches
@@ -57,10 +62,18 @@ def store_reference(
     path: Path,
     fmt: ReferenceFormat,
     rows_per_chunk: int,
+    model_version: str | None = None,
+    source: ReferenceSource = ReferenceSource.UPLOAD,
+    retraining_run_id: int | None = None,
 ) -> ReferenceUploadResult:
+    """Store the file as `model_version`'s reference (None: unversioned, the fallback of every
+    version without one); it supersedes that version's earlier one only."""
     normaliser = BatchNormaliser(model.data_schema)
     dataset = ReferenceDataset(
         model_id=model.id,  # type: ignore[arg-type]
+        model_version=model_version,
+        source=source,
+        retraining_run_id=retraining_run_id,
         status=ReferenceStatus.ACTIVE,
         source_format=fmt.value,
         row_count=0,
@@ -92,6 +105,7 @@ def store_reference(
     session.exec(
         update(ReferenceDataset)
         .where(col(ReferenceDataset.model_id) == model.id)
+        .where(_of_version(model_version))
         .where(col(ReferenceDataset.id) != dataset.id)
         .values(status=ReferenceStatus.SUPERSEDED)
     )
@@ -149,15 +163,62 @@ def _store_chunks(
     return stored
 
 
-def active_reference(*, session: Session, model: RegisteredModel) -> ReferenceDataset:
-    dataset = session.exec(
+def _of_version(version: str | None) -> ColumnElement[bool]:
+    column = col(ReferenceDataset.model_version)
+    return column.is_(None) if version is None else column == version
+
+
+def _active(
+    session: Session, model: RegisteredModel, version: str | None
+) -> ReferenceDataset | None:
+    return session.exec(
         select(ReferenceDataset)
         .where(ReferenceDataset.model_id == model.id)
         .where(ReferenceDataset.status == ReferenceStatus.ACTIVE)
+        .where(_of_version(version))
     ).first()
+
+
+def reference_for(
+    *, session: Session, model: RegisteredModel, version: str | None
+) -> ReferenceDataset:
+    """The reference `version` is judged against: its own active one, else the unversioned one.
+    With no version known (no champion yet), the unversioned one, else the newest active one.
+    NotFound, saying how to upload one, when there is none."""
+    dataset = _active(session, model, version) if version is not None else None
+    dataset = dataset or _active(session, model, None)
+    if dataset is None and version is None:
+        dataset = session.exec(
+            select(ReferenceDataset)
+            .where(ReferenceDataset.model_id == model.id)
+            .where(ReferenceDataset.status == ReferenceStatus.ACTIVE)
+            .order_by(col(ReferenceDataset.created_at).desc(), col(ReferenceDataset.id).desc())
+        ).first()
     if dataset is None:
+        which = f"version {version} of model {model.name!r}" if version else f"model {model.name!r}"
+        query = f"?model_version={version}" if version else ""
         raise NotFound(
-            f"model {model.name!r} has no reference data set; upload one with "
-            f"POST /api/v1/models/{model.name}/reference"
+            f"{which} has no reference data set; upload one with "
+            f"POST /api/v1/models/{model.name}/reference{query}"
         )
     return dataset
+
+
+_SUMMARY_COLUMNS = sorted(set(ReferenceSummary.model_fields) - {"has_labels"})
+
+
+def reference_history(*, session: Session, model: RegisteredModel) -> ReferenceHistory:
+    """Every reference of the model, newest first."""
+    rows = session.exec(
+        select(ReferenceDataset)
+        .where(ReferenceDataset.model_id == model.id)
+        .order_by(col(ReferenceDataset.created_at).desc(), col(ReferenceDataset.id).desc())
+    ).all()
+    data = [
+        ReferenceSummary(
+            **{name: getattr(row, name) for name in _SUMMARY_COLUMNS},
+            has_labels=any(column["name"] == LABEL for column in row.columns),
+        )
+        for row in rows
+    ]
+    return ReferenceHistory(data=data, count=len(data))

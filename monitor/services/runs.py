@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from monitor.entities.drift_state import DriftState, DriftStatus
+from monitor.entities.drift_state import ALERT, DriftState, DriftStatus
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import (
@@ -27,7 +27,6 @@ from monitor.entities.run_views import (
     SeriesPoint,
     StatisticSeries,
 )
-from monitor.runs.persist import ALERT
 from monitor.runs.window_frames import window_for
 from monitor.services.errors import NotFound
 from monitor.services.quality import run_multivariate
@@ -144,6 +143,7 @@ def drift_states(*, session: Session, model: RegisteredModel) -> list[MonitorDri
         states.append(
             MonitorDriftState(
                 monitor=monitor.name,
+                model_version=alert.model_version if alert else None,
                 status=alert.status if alert else DriftStatus.OK,
                 since=alert.since if alert else None,
                 features=[
@@ -204,6 +204,7 @@ def statistic_series(
             SeriesPoint(
                 run_id=row.run_id,
                 window_end=row.window_end,
+                model_version=row.model_version,
                 value=getattr(row, field.value),
                 threshold=_threshold(row, field),
                 drifted=row.drifted,

@@ -1,17 +1,18 @@
-"""Loading a monitoring window: the segments that overlap it, decoded and trimmed to it."""
+"""Loading a monitoring window: the segments that overlap it, decoded and trimmed to it and to
+the records of the version it judges."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from monitor.entities.inference import InferenceRecord
+from monitor.entities.inference import InferenceRecord, Variant
 from monitor.entities.registered_model import ModelSchema
 from monitor.entities.segment import InferenceSegment
 from monitor.ingest.records import FIRST_ERROR_STATUS
-from monitor.windows.segments import TIMESTAMP, decode_segments
+from monitor.windows.segments import MODEL_VERSION, TIMESTAMP, VARIANT, decode_segments
 
 _segment = InferenceSegment.__table__  # type: ignore[attr-defined]
 _record = InferenceRecord.__table__  # type: ignore[attr-defined]
@@ -27,29 +28,74 @@ class Window:
     last: int | None = None
 
 
-def _narrow_to_last(connection: Connection, model_id: int, window: Window) -> Window:
-    """Move the start up to the timestamp of the `last`-th newest record that is in a segment
-    (an index scan; failed requests are not)."""
+@dataclass(frozen=True, slots=True)
+class VersionScope:
+    """The records of a window that one version's monitoring judges.
+
+    `stable_only` (a champion monitor): the stable traffic only, canary and shadow copies left to
+    the rollout; records that name no version count as the champion's. Otherwise (a pinned
+    version) every record of `version`, whichever variant served it. `version` None: a model
+    the control plane knows no version of, all its stable traffic.
+    """
+
+    version: str | None
+    stable_only: bool = True
+
+    def arrow_filter(self, table: pa.Table) -> pa.ChunkedArray:
+        """The keep-mask over `table`'s rows."""
+        versions = table.column(MODEL_VERSION)
+        if not self.stable_only:
+            return pc.fill_null(pc.equal(versions, self.version), False)
+        variants = table.column(VARIANT)
+        mask = pc.or_kleene(pc.is_null(variants), pc.equal(variants, Variant.STABLE.value))
+        if self.version is not None:
+            mask = pc.and_kleene(
+                mask, pc.or_kleene(pc.is_null(versions), pc.equal(versions, self.version))
+            )
+        return pc.fill_null(mask, False)
+
+    def sql_filter(self) -> ColumnElement[bool]:
+        versions, variants = _record.c.model_version, _record.c.variant
+        if not self.stable_only:
+            return versions == self.version  # type: ignore[no-any-return]
+        stable = or_(variants.is_(None), variants == Variant.STABLE.value)
+        if self.version is None:
+            return stable
+        return and_(stable, or_(versions.is_(None), versions == self.version))
+
+
+def _narrow_to_last(
+    connection: Connection, model_id: int, window: Window, scope: VersionScope | None
+) -> Window:
+    """Move the start up to the timestamp of the `last`-th newest record of the scope that is in
+    a segment (an index scan; failed requests are not)."""
     assert window.last is not None
-    cutoff = connection.execute(
+    newest = (
         select(_record.c.timestamp)
         .where(_record.c.model_id == model_id)
         .where(_record.c.timestamp >= window.start)
         .where(_record.c.timestamp < window.end)
         .where(or_(_record.c.status_code.is_(None), _record.c.status_code < FIRST_ERROR_STATUS))
-        .order_by(_record.c.timestamp.desc())
-        .offset(window.last - 1)
-        .limit(1)
+    )
+    if scope is not None:
+        newest = newest.where(scope.sql_filter())
+    cutoff = connection.execute(
+        newest.order_by(_record.c.timestamp.desc()).offset(window.last - 1).limit(1)
     ).scalar()
     return window if cutoff is None else replace(window, start=max(cutoff, window.start))
 
 
 def load_window(
-    connection: Connection, model_id: int, schema: ModelSchema, window: Window
+    connection: Connection,
+    model_id: int,
+    schema: ModelSchema,
+    window: Window,
+    scope: VersionScope | None = None,
 ) -> pa.Table:
-    """The window's records as one Arrow table (columns: see `segments.segment_schema`)."""
+    """The window's records of `scope` as one Arrow table (columns: see
+    `segments.segment_schema`); `scope` None: every record, whichever version and variant."""
     if window.last is not None:
-        window = _narrow_to_last(connection, model_id, window)
+        window = _narrow_to_last(connection, model_id, window, scope)
     blobs = connection.execute(
         select(_segment.c.arrow)
         .where(_segment.c.model_id == model_id)
@@ -64,6 +110,8 @@ def load_window(
             pc.less(times, pa.scalar(window.end, _TIME)),
         )
     )
+    if scope is not None and table.num_rows:
+        table = table.filter(scope.arrow_filter(table))
     if window.last is not None and table.num_rows > window.last:
         newest = pc.sort_indices(table, [(TIMESTAMP, "descending")])[: window.last]
         table = table.take(newest).sort_by(TIMESTAMP)

@@ -17,6 +17,8 @@ from monitor.ingest.records import InferenceRow
 
 REQUEST_ID = "request_id"
 TIMESTAMP = "timestamp"
+MODEL_VERSION = "model_version"
+VARIANT = "variant"
 
 FEATURE_TYPES = {
     FeatureKind.NUMERICAL: pa.float64(),
@@ -49,8 +51,8 @@ def segment_schema(schema: ModelSchema) -> pa.Schema:
         [
             pa.field(REQUEST_ID, pa.string()),
             pa.field(TIMESTAMP, pa.timestamp("us", tz="UTC")),
-            pa.field("model_version", pa.string()),
-            pa.field("variant", pa.string()),
+            pa.field(MODEL_VERSION, pa.string()),
+            pa.field(VARIANT, pa.string()),
             pa.field("latency_ms", pa.float64()),
             pa.field("status_code", pa.int32()),
             *(pa.field(f.name, FEATURE_TYPES[f.kind]) for f in schema.features),

@@ -23,6 +23,8 @@ from tests.runs.quality_scenario import (
 )
 
 QUALITY_FIELDS = {
+    "model_version",
+    "reference_id",
     "window_start",
     "window_end",
     "metric",

@@ -11,12 +11,11 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlmodel import SQLModel
 
-from monitor.entities.drift_state import DriftState
+from monitor.entities.drift_state import ALERT, DriftState
 from monitor.entities.event import Event
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import FeatureResult, MonitorRun
-from monitor.runs.persist import ALERT
 from monitor.store.engine import make_engine
 from tests.dashboard.seed import Keys
 from tests.e2e.server import bearer

@@ -29,10 +29,17 @@ def register_model(client: TestClient, headers: dict[str, str], reference: Sampl
     features = [{"name": name, "kind": "numerical"} for name in FEATURES]
     body = {"name": MODEL, "task": "binary_classification", "features": features}
     assert client.post("/api/v1/models", json=body, headers=headers).status_code == 201
+    upload_sample(client, headers, reference)
+
+
+def upload_sample(
+    client: TestClient, headers: dict[str, str], reference: Sample, version: str | None = None
+) -> dict[str, Any]:
+    """`reference` (features, scores, labels) as the reference of `version`."""
     frame = reference.features.assign(
         prediction=reference.scores, label=reference.labels.astype(str)
     )
-    upload_reference(client, headers, frame, model=MODEL)
+    return upload_reference(client, headers, frame, model=MODEL, model_version=version)
 
 
 def create_monitor(client: TestClient, headers: dict[str, str], **settings: Any) -> None:
@@ -42,12 +49,18 @@ def create_monitor(client: TestClient, headers: dict[str, str], **settings: Any)
 
 
 def send_window(
-    client: TestClient, headers: dict[str, str], index: int, sample: Sample
+    client: TestClient,
+    headers: dict[str, str],
+    index: int,
+    sample: Sample,
+    **served_by: str,
 ) -> list[str]:
-    """Log the sample's rows as window `index`'s records; returns their request ids."""
+    """Log the sample's rows as window `index`'s records, with `served_by`'s `model_version`
+    and `variant` where given; returns their request ids."""
     rows = len(sample.scores)
     start = START + timedelta(hours=index)
-    ids = [f"w{index}-{row}" for row in range(rows)]
+    tag = "-".join(served_by.values())
+    ids = [f"w{index}{tag}-{row}" for row in range(rows)]
     features = sample.features.to_dict("records")
     records = [
         {
@@ -55,6 +68,7 @@ def send_window(
             "timestamp": (start + timedelta(seconds=row * 3_000 / rows)).isoformat(),
             "features": features[row],
             "prediction": float(sample.scores[row]),
+            **served_by,
         }
         for row in range(rows)
     ]
@@ -72,11 +86,13 @@ def send_labels(
     assert client.post(f"{URL}/labels", json=body, headers=headers).status_code == 202
 
 
-def run_windows(client: TestClient, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
-    """Run the monitor over windows 0 .. count - 1, oldest first; returns the run details."""
+def run_windows(
+    client: TestClient, headers: dict[str, str], count: int, monitor: str = "drift"
+) -> list[dict[str, Any]]:
+    """Run `monitor` over windows 0 .. count - 1, oldest first; returns the run details."""
     end = START + timedelta(hours=count)
     reply = client.post(
-        f"{URL}/monitors/drift/backfill",
+        f"{URL}/monitors/{monitor}/backfill",
         json={"start": START.isoformat(), "end": end.isoformat()},
         headers=headers,
     )

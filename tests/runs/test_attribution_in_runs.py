@@ -11,6 +11,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from monitor.runs.attribution import model_uri_of
 from monitor.scheduling import jobs
 from tests.factories import (
     DRIFT_CATEGORICAL,
@@ -85,3 +86,10 @@ def test_shap_without_a_model_is_refused_naming_the_field(
     reply = client.post(f"{MODEL}/monitors", json={"shap_sample_size": 100}, headers=admin)
     assert reply.status_code == 422
     assert "explain_model_uri" in reply.text
+
+
+def test_the_explained_model_is_the_version_the_window_judges() -> None:
+    assert model_uri_of("models:/scored@champion", "3") == "models:/scored/3"
+    assert model_uri_of("models:/scored/1", "3") == "models:/scored/3"
+    assert model_uri_of("models:/scored@champion", None) == "models:/scored@champion"
+    assert model_uri_of("runs:/abc/model", "3") == "runs:/abc/model"
