@@ -20,6 +20,9 @@ Parameters (the pipeline's `parameters`, or `monitor retrain --param KEY=VALUE`)
 - `shuffle_labels`: train on shuffled labels, a deliberately worse candidate for demos and tests;
 - `register`: register the version here (the control plane then adopts it) instead of leaving
   registration to the control plane;
+- `validation_fraction`: hold out this share of the labelled rows, never fit on, and hand them
+  back, scored by the new model, as its reference (`reference.parquet` in the run's folder);
+  without it the control plane makes the reference from the records it held out itself;
 - `seed`: the random seed (default 0).
 """
 
@@ -106,6 +109,10 @@ def train(context: dict[str, Any]) -> dict[str, Any]:
     wanted = parameters.get("features")
     features = [f for f in context["model"]["features"] if not wanted or f["name"] in wanted]
     names = [f["name"] for f in context["model"]["features"]]  # the signature takes them all
+    validation = frame.sample(
+        frac=float(parameters.get("validation_fraction", 0)), random_state=seed
+    )
+    frame = frame.drop(index=validation.index)
     x, y = frame[names], frame[label].to_numpy()
     if parameters.get("shuffle_labels"):
         y = np.random.default_rng(seed).permutation(y)
@@ -141,7 +148,26 @@ def train(context: dict[str, Any]) -> dict[str, Any]:
             version = mlflow.register_model(info.model_uri, tracking["registered_model"])
             result = {"mlflow_run_id": run.info.run_id, "registered_version": str(version.version)}
     print(f"logged {info.model_uri} in MLflow run {run.info.run_id}", flush=True)
+    if len(validation):
+        result["reference"] = _write_reference(model, validation, names, label, context)
     return result
+
+
+def _write_reference(
+    model: Pipeline, rows: pd.DataFrame, names: list[str], label: str, context: dict[str, Any]
+) -> str:
+    """The held-out rows with the new model's predictions (a binary model's positive-class
+    probability), as a reference file in the run's folder; returns its name."""
+    reference = rows[[*names, label]].copy()
+    classes = context["model"].get("class_labels") or []
+    if context["model"]["task"] == "binary_classification" and len(classes) == 2:
+        positive = list(model.classes_).index(classes[1])
+        reference["prediction"] = model.predict_proba(rows[names])[:, positive]
+    else:
+        reference["prediction"] = model.predict(rows[names])
+    path = Path(context["data"]["training"]).parent / "reference.parquet"
+    reference.to_parquet(path)
+    return path.name
 
 
 def main() -> None:

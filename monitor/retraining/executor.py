@@ -26,6 +26,11 @@ from monitor.entities.retraining import (
     RetrainingRun,
     RetrainStatus,
 )
+from monitor.retraining.candidate_reference import (
+    champion_reference_id,
+    score_holdout,
+    store_candidate_reference,
+)
 from monitor.retraining.context import (
     CONTEXT_FILE,
     LOG_FILE,
@@ -121,6 +126,7 @@ def prepare(engine: Engine, settings: Settings, run_id: int) -> Prepared:
         model = session.get_one(RegisteredModel, run.model_id)
         pipeline = session.get_one(RetrainingPipeline, run.pipeline_id)
         event = session.get(Event, run.event_id) if run.event_id is not None else None
+        reference_id = champion_reference_id(session, model)
     spec = pipeline.spec
     directory = run_directory(settings, run_id)
     assert run.started_at is not None
@@ -132,6 +138,7 @@ def prepare(engine: Engine, settings: Settings, run_id: int) -> Prepared:
             window=training_window(spec.training_window, run.started_at),
             holdout_fraction=spec.gate.holdout_fraction,
             directory=directory,
+            reference_id=reference_id,
         )
     experiment = spec.experiment or f"retraining/{model.name}"
     mlflow = MlflowTarget(
@@ -371,16 +378,31 @@ def finalise(
             mlflow_run_id=mlflow_run_id,
         )
         session.commit()
-    holdout = pq.read_table(run_directory(settings, run_id) / HOLDOUT_FILE)
+    directory = run_directory(settings, run_id)
+    holdout = pq.read_table(directory / HOLDOUT_FILE)
+    frame = holdout.select(model.data_schema.feature_names).to_pandas()
+    scored = score_holdout(registry, name, version.version, frame, model)
     gate = registry.validate(
         name=name,
         candidate_version=version.version,
-        holdout=holdout.select(model.data_schema.feature_names).to_pandas(),
+        holdout=frame,
         truth=holdout.column(LABEL).to_pylist(),
         task=model.task,
         class_labels=model.class_labels or [],
         rules=_gate_rules(spec, model.task),
         min_holdout_rows=spec.gate.min_holdout_rows,
+        candidate_predictions=scored,
+    )
+    reference = store_candidate_reference(
+        engine,
+        directory=directory,
+        rows_per_chunk=settings.reference_chunk_rows,
+        run_id=run_id,
+        model=model,
+        version=version.version,
+        holdout=holdout,
+        scored=scored,
+        result=result,
     )
     if gate.passed:
         registry.set_alias(name, CHALLENGER, version.version)
@@ -404,6 +426,8 @@ def finalise(
             reason=gate.reason,
             challenger_set=gate.passed,
             metrics={"candidate": gate.candidate_metrics, "champion": gate.champion_metrics},
+            reference_id=reference.id,
+            reference=reference.describe(),
         )
 
     finish(engine, run_id, RetrainStatus.SUCCEEDED, apply=record_gate)

@@ -1,5 +1,6 @@
-"""The training export of a retraining run: the reference data set plus recent production records
-joined to their labels, as Parquet; the newest labelled records are held out for the gate."""
+"""The training export of a retraining run: the champion's reference data set plus recent
+production records joined to their labels, as Parquet; the newest labelled records are held out,
+never trained on: the gate scores them, and they become the candidate's reference."""
 
 import io
 import math
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, and_, select
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.monitor import WindowSpec, parse_duration
-from monitor.entities.reference import ReferenceChunk, ReferenceDataset, ReferenceStatus
+from monitor.entities.reference import ReferenceChunk
 from monitor.entities.registered_model import ModelSchema, Task
 from monitor.windows.reader import Window, load_window
 from monitor.windows.segments import FEATURE_TYPES, REQUEST_ID, TIMESTAMP
@@ -32,7 +33,6 @@ _TIME = pa.timestamp("us", tz="UTC")
 _record = InferenceRecord.__table__  # type: ignore[attr-defined]
 _label = GroundTruthLabel.__table__  # type: ignore[attr-defined]
 _chunk = ReferenceChunk.__table__  # type: ignore[attr-defined]
-_dataset = ReferenceDataset.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +90,7 @@ def _conform(table: pa.Table, target: pa.Schema, source: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def _reference_tables(connection: Connection, model_id: int) -> list[pa.Table]:
-    dataset_id = connection.execute(
-        select(_dataset.c.id)
-        .where(_dataset.c.model_id == model_id)
-        .where(_dataset.c.status == ReferenceStatus.ACTIVE)
-    ).scalar()
+def _reference_tables(connection: Connection, dataset_id: int | None) -> list[pa.Table]:
     if dataset_id is None:
         return []
     blobs = connection.execute(
@@ -136,7 +131,7 @@ def _production(
     connection: Connection, model_id: int, schema: ModelSchema, window: Window
 ) -> pa.Table:
     """The window's records with their labels (null where none arrived), oldest first."""
-    records = load_window(connection, model_id, schema, window)
+    records = load_window(connection, model_id, schema, window, scope=None)
     keep = [REQUEST_ID, TIMESTAMP, *schema.feature_names]
     if not len(records):
         return records.select(keep).append_column(LABEL, pa.nulls(0, label_type(schema)))
@@ -166,16 +161,18 @@ def build_export(
     window: Window,
     holdout_fraction: float,
     directory: Path,
+    reference_id: int | None,
 ) -> ExportSummary:
-    """Write `training.parquet` (reference + production, held-out records left out) and
-    `holdout.parquet` (the newest labelled production records) into `directory`."""
+    """Write `training.parquet` (the reference `reference_id`, the champion's, and production
+    records, held-out ones left out) and `holdout.parquet` (the newest labelled production
+    records) into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     target = export_schema(schema)
     production = _production(connection, model_id, schema, window)
     holdout = _holdout_mask(production, holdout_fraction)
     rows_reference = 0
     with pq.ParquetWriter(directory / TRAINING_FILE, target, compression="zstd") as writer:
-        for chunk in _reference_tables(connection, model_id):
+        for chunk in _reference_tables(connection, reference_id):
             writer.write_table(_conform(chunk, target, "reference"))
             rows_reference += len(chunk)
         training = production.filter(pa.array(~holdout))

@@ -1,6 +1,7 @@
 """Pipelines that train for real (the example scikit-learn pipeline on breast-cancer data) into
 an embedded MLflow store: the version is registered (or adopted), gated, and @challenger set."""
 
+import io
 import json
 import time
 import uuid
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
@@ -16,11 +19,14 @@ from sqlmodel import Session, col, select
 
 from examples.retrain_sklearn import train
 from monitor.entities.event import Event
+from monitor.entities.reference import ReferenceChunk
 from monitor.entities.retraining import RetrainingRun, RetrainStatus
-from monitor.retraining.executor import execute_run
+from monitor.retraining.executor import execute_run, run_directory
+from monitor.retraining.export import HOLDOUT_FILE, TRAINING_FILE
 from monitor.settings import Settings
 from tests.retraining.scenario import (
     CANCER,
+    cancer_model_payload,
     configure,
     kept_tracking_uri,
     python_pipeline,
@@ -172,3 +178,70 @@ def test_http_pipeline_trains_elsewhere_and_reports_back_through_the_signed_call
         payload["callback_url"].removeprefix("http://testserver"), content=body, headers=headers
     )
     assert again.status_code == 409
+
+
+def _feature_rows(table: pa.Table, names: list[str]) -> set[tuple[float, ...]]:
+    columns = [table.column(name).to_pylist() for name in names]
+    return {tuple(round(value, 9) for value in row) for row in zip(*columns, strict=True)}
+
+
+def _stored_reference(engine: Engine, reference_id: int) -> pa.Table:
+    with Session(engine) as session:
+        chunks = session.exec(
+            select(ReferenceChunk.parquet).where(ReferenceChunk.dataset_id == reference_id)
+        ).all()
+    return pa.concat_tables(pq.read_table(io.BytesIO(chunk)) for chunk in chunks)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_candidates_reference_is_its_held_out_records_never_trained_on(
+    client: TestClient,
+    admin: dict[str, str],
+    engine: Engine,
+    retrain_settings: Settings,
+    registry_name: str,
+) -> None:
+    upload_cancer_data(client, admin)
+    configure(client, admin, python_pipeline(registry_model=registry_name))
+
+    run = _retrain(client, admin, engine, retrain_settings)
+
+    assert run.status == RetrainStatus.SUCCEEDED, run.error
+    references = client.get(f"/api/v1/models/{CANCER}/references", headers=admin).json()
+    [candidate] = [r for r in references["data"] if r["source"] == "retraining"]
+    assert (candidate["model_version"], candidate["retraining_run_id"]) == ("1", run.id)
+    assert candidate["row_count"] == 96 and candidate["has_labels"]
+    names = [f["name"] for f in cancer_model_payload()["features"]]
+    stored = _stored_reference(engine, candidate["id"])
+    directory = run_directory(retrain_settings, run.id)
+    training = pq.read_table(directory / TRAINING_FILE)
+    held_out = pq.read_table(directory / HOLDOUT_FILE)
+    assert _feature_rows(stored, names) == _feature_rows(held_out, names)
+    assert not _feature_rows(stored, names) & _feature_rows(training, names)
+    scores = stored.column("prediction").to_numpy()
+    assert ((scores >= 0) & (scores <= 1)).all() and len(set(scores.round(6))) > 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_reference_the_pipeline_hands_back_becomes_the_candidates(
+    client: TestClient,
+    admin: dict[str, str],
+    engine: Engine,
+    retrain_settings: Settings,
+    registry_name: str,
+) -> None:
+    upload_cancer_data(client, admin)
+    spec = python_pipeline(registry_model=registry_name, parameters={"validation_fraction": 0.2})
+    configure(client, admin, spec)
+
+    run = _retrain(client, admin, engine, retrain_settings)
+
+    assert run.status == RetrainStatus.SUCCEEDED, run.error
+    references = client.get(f"/api/v1/models/{CANCER}/references", headers=admin).json()
+    [candidate] = [r for r in references["data"] if r["source"] == "retraining"]
+    handed = pq.read_table(run_directory(retrain_settings, run.id) / "reference.parquet")
+    assert candidate["row_count"] == handed.num_rows > 0
+    with Session(engine) as session:
+        passed = session.exec(select(Event).where(Event.type == "validation.passed")).one()
+    assert passed.data["reference_id"] == candidate["id"]
+    assert "handed back by the pipeline" in passed.data["reference"]

@@ -318,8 +318,10 @@ class Registry:
         class_labels: Sequence[str],
         rules: tuple[GateRule, ...],
         min_holdout_rows: int,
+        candidate_predictions: Predictions | None = None,
     ) -> GateResult:
-        """The gate: candidate and @champion scored on the same held-out records."""
+        """The gate: candidate and @champion scored on the same held-out records (the
+        candidate's predictions are taken as given when the caller already has them)."""
         champion = self.by_alias(name, CHAMPION)
         champion_version = champion.version if champion else None
 
@@ -338,7 +340,11 @@ class Registry:
             if version is None:
                 continue
             try:
-                predictions = self.predict(name, version, holdout, task, class_labels)
+                predictions = (
+                    candidate_predictions
+                    if role == "candidate" and candidate_predictions is not None
+                    else self.predict(name, version, holdout, task, class_labels)
+                )
             except Exception as error:  # a model that cannot score fails the gate, with why
                 return GateResult(
                     passed=False,

@@ -99,6 +99,7 @@ class PipelineResult:
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     registered_version: str | None = None
+    reference: str | None = None  # a reference file the pipeline wrote into its run directory
 
     @classmethod
     def from_mapping(cls, data: object) -> "PipelineResult":
@@ -108,6 +109,7 @@ class PipelineResult:
             mlflow_run_id=_optional_text(data, "mlflow_run_id"),
             model_uri=_optional_text(data, "model_uri"),
             registered_version=_optional_text(data, "registered_version"),
+            reference=_optional_text(data, "reference"),
         )
         if not (result.model_uri or result.registered_version or result.mlflow_run_id):
             raise ResultError(f"the result names no model; {RESULT_HELP}")
