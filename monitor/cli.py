@@ -56,13 +56,22 @@ def serve(host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Control plane port.")
 @click.option("--fast", is_flag=True, help="Shorter acts, for tests.")
 @click.option("--keep-running", is_flag=True, help="Leave everything up to explore.")
-def demo(workdir: Path, port: int, fast: bool, keep_running: bool) -> None:
+@click.option(
+    "--loops",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 2),
+    help="Heal this many drifts in a row (each new drift is caught against the new baseline).",
+)
+def demo(workdir: Path, port: int, fast: bool, keep_running: bool, loops: int) -> None:
     """The whole loop on the embedded defaults: drift, alert, retraining, canary, promotion."""
     from monitor.demo.champion import DemoError
     from monitor.demo.loop import DemoOptions, run_demo
     from monitor.deployers.process import DeployError
 
-    options = DemoOptions(workdir=workdir, port=port, fast=fast, keep_running=keep_running)
+    options = DemoOptions(
+        workdir=workdir, port=port, fast=fast, keep_running=keep_running, loops=loops
+    )
     try:
         run_demo(options, echo=lambda line: click.echo(line))
     except (DemoError, DeployError) as error:

@@ -1,5 +1,6 @@
 """The demo's data: scikit-learn's bundled breast-cancer set as a model's reference and as the
-production traffic that later drifts (a recalibrated scanner: areas read 60% larger)."""
+production traffic that later drifts (a recalibrated scanner: areas read 60% larger; then, when
+the demo heals twice, a new stain: textures read 50% larger)."""
 
 from dataclasses import dataclass
 
@@ -13,8 +14,11 @@ MODEL = "cancer"
 # production traffic.
 TRAINING_ROWS = 200
 REFERENCE_ROWS = 170
-DRIFTED = ("worst_area", "mean_area", "area_error")
-DRIFT_SCALE = 1.6
+# Each drift the demo injects, in order: the features it scales and by how much.
+DRIFTS: tuple[tuple[tuple[str, ...], float], ...] = (
+    (("worst_area", "mean_area", "area_error"), 1.6),
+    (("worst_texture", "mean_texture", "texture_error"), 1.5),
+)
 JITTER = 0.02  # of each feature's spread, so resampled traffic rows are not exact copies
 
 
@@ -56,7 +60,7 @@ class TrafficSource:
     pool: pd.DataFrame
     spread: np.ndarray
     rng: np.random.Generator
-    drifted: bool = False
+    drifts: int = 0  # how many of DRIFTS apply now
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, seed: int) -> "TrafficSource":
@@ -69,7 +73,7 @@ class TrafficSource:
         names = feature_names(self.pool)
         values = row[names].to_numpy(dtype=float)
         values = np.abs(values + self.rng.normal(0.0, JITTER, len(values)) * self.spread)
-        if self.drifted:
-            for name in DRIFTED:
-                values[names.index(name)] *= DRIFT_SCALE
+        for features, scale in DRIFTS[: self.drifts]:
+            for name in features:
+                values[names.index(name)] *= scale
         return [round(float(v), 6) for v in values], str(row["label"])

@@ -1,5 +1,6 @@
 """The demo's script: stand the system up, send traffic, inject drift, and follow the loop
-(alert, retraining, gate, canary, promotion) until the new model is the champion."""
+(alert, retraining, gate, canary, promotion, re-baseline) until the new model is the champion
+and its monitor is quiet again; with several loops, drift again and heal again."""
 
 import json
 import logging
@@ -20,7 +21,7 @@ from mlflow import MlflowClient
 
 from monitor.demo import champion
 from monitor.demo.champion import DemoError
-from monitor.demo.data import DRIFTED, MODEL, TrafficSource, cancer_frame, model_payload
+from monitor.demo.data import DRIFTS, MODEL, TrafficSource, cancer_frame, model_payload
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.timeline import Timeline
 from monitor.demo.traffic import Traffic
@@ -56,6 +57,7 @@ class DemoOptions:
     port: int
     fast: bool = False
     keep_running: bool = False
+    loops: int = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class DemoOutcome:
     champion_after: str
     events: list[str]
     alerts: list[str]
+    champions: list[str]  # the champion after each loop
 
 
 def run_demo(options: DemoOptions, echo: Callable[[str], None]) -> DemoOutcome:
@@ -73,7 +76,7 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None]) -> DemoOutcome:
     workdir = _fresh_workdir(options.workdir)
     with ExitStack() as stack:
         demo = _Demo(workdir, pace, echo, stack)
-        outcome = demo.run(options.port, keep_traffic=options.keep_running)
+        outcome = demo.run(options.port, loops=options.loops, keep_traffic=options.keep_running)
         if options.keep_running:
             echo("everything stays up, traffic included; Ctrl-C (or SIGTERM) stops it all")
             _wait_for_a_stop_signal()
@@ -91,8 +94,9 @@ class _Demo:
         self.tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         self.frame = cancer_frame()
         self.started = time.monotonic()
+        self.loop_started = self.started  # each loop's time limit counts from its start
 
-    def run(self, port: int, *, keep_traffic: bool) -> DemoOutcome:
+    def run(self, port: int, *, loops: int, keep_traffic: bool) -> DemoOutcome:
         self.echo(f"demo folder: {self.workdir}")
         receiver = WebhookReceiver()
         receiver.start()
@@ -122,29 +126,14 @@ class _Demo:
         self.stack.callback(traffic.stop)
         timeline.note(f"traffic: {self.pace.requests_per_second:.0f} requests/s, labels follow")
         self._wait(timeline, lambda: None, self.pace.clean_seconds)
-        source.drifted = True
-        timeline.note(f"drift injected: {', '.join(DRIFTED)} now read x1.6")
-        passed = self._wait_for(timeline, "validation.passed", fails=("validation.failed",))
-        second = str(passed["data"].get("model_version") or passed["data"].get("version"))
-        candidate = self._serve_version(second)
-        self.stack.callback(traffic.stop)  # at the end, callers stop before their servers do
-        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(second, candidate)))
-        rollout = _ok(api.post(f"/api/v1/models/{MODEL}/rollouts", json=self._rollout(second)))
-        timeline.note(f"canary of v{second} started (rollout {rollout['id']})")
-        resumed: set[str] = set()
-
-        def on_call_engineer() -> None:
-            """A step that ends with too few requests pauses for a human; here the demo is
-            that human, and it lets the step bake again."""
-            for event in timeline.events:
-                if event["type"] == "rollout.paused" and event["id"] not in resumed:
-                    resumed.add(event["id"])
-                    _ok(api.post(f"/api/v1/models/{MODEL}/rollouts/{rollout['id']}/resume"))
-                    timeline.note("the demo resumes the rollout (the step needs more requests)")
-
-        self._wait_for(
-            timeline, "rollout.promoted", fails=("rollout.rolled_back",), act=on_call_engineer
-        )
+        champions = []
+        for loop in range(loops):
+            features, scale = DRIFTS[loop % len(DRIFTS)]
+            if loop:
+                self.loop_started = time.monotonic()
+            source.drifts = loop + 1
+            timeline.note(f"drift injected: {', '.join(features)} now read x{scale:g}")
+            champions.append(self._heal(api, timeline, traffic, since=len(timeline.events)))
         if not keep_traffic:  # the scoring servers stop next; callers would only see 502s
             traffic.stop()
         aliases = _aliases(self.tracking_uri)
@@ -157,11 +146,68 @@ class _Demo:
             champion_after=aliases.get("champion", ""),
             events=[event["type"] for event in timeline.events],
             alerts=timeline.alerts,
+            champions=champions,
         )
         (self.workdir / "timeline.json").write_text(json.dumps(timeline.events, indent=2))
         self.echo(f"done in {time.monotonic() - timeline.started:.0f} s")
         self.echo(f"dashboard: {outcome.dashboard_url}")
         return outcome
+
+    def _heal(self, api: httpx.Client, timeline: Timeline, traffic: Traffic, *, since: int) -> str:
+        """Follow one loop from the events after `since`: the alert, the retraining and its
+        gate, the canary the demo starts for the candidate, its promotion, and the monitor
+        re-baselined on the new champion. Returns the new champion's version."""
+        detected = self._wait_for(timeline, "drift.detected", fails=(), after=since)
+        timeline.note(f"v{detected['data'].get('model_version')} drifted; retraining follows")
+        passed = self._wait_for(
+            timeline, "validation.passed", fails=("validation.failed",), after=since
+        )
+        version = str(passed["data"].get("model_version") or passed["data"].get("version"))
+        candidate = self._serve_version(version)
+        self.stack.callback(traffic.stop)  # at the end, callers stop before their servers do
+        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(version, candidate)))
+        rollout = _ok(api.post(f"/api/v1/models/{MODEL}/rollouts", json=self._rollout(version)))
+        timeline.note(f"canary of v{version} started (rollout {rollout['id']})")
+        resumed: set[str] = set()
+
+        def on_call_engineer() -> None:
+            """A step that ends with too few requests pauses for a human; here the demo is
+            that human, and it lets the step bake again."""
+            for event in timeline.events[since:]:
+                if event["type"] == "rollout.paused" and event["id"] not in resumed:
+                    resumed.add(event["id"])
+                    _ok(api.post(f"/api/v1/models/{MODEL}/rollouts/{rollout['id']}/resume"))
+                    timeline.note("the demo resumes the rollout (the step needs more requests)")
+
+        promoted = self._wait_for(
+            timeline,
+            "rollout.promoted",
+            fails=("rollout.rolled_back",),
+            act=on_call_engineer,
+            after=since,
+        )
+        # The alarm-raising monitor moves to the new champion's baseline, which closes the alert.
+        rebaselined = self._wait_for(
+            timeline,
+            "monitor.rebaselined",
+            fails=(),
+            after=timeline.events.index(promoted),
+            where=lambda e: (
+                e["data"].get("monitor") == "drift" and e["data"].get("new_version") == version
+            ),
+        )
+        self._wait_for(
+            timeline,
+            "drift.resolved",
+            fails=(),
+            after=timeline.events.index(rebaselined),
+            where=lambda e: e["data"].get("monitor") == "drift",
+        )
+        timeline.note(
+            f"monitors now judge v{rebaselined['data'].get('new_version')} against reference "
+            f"{rebaselined['data'].get('reference_id')}: the model is ok again"
+        )
+        return version
 
     def _monitor_command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "monitor", *args]
@@ -202,6 +248,7 @@ class _Demo:
             api.post(
                 f"/api/v1/models/{MODEL}/reference",
                 files={"file": ("reference.csv", upload, "text/csv")},
+                data={"model_version": version},
             )
         )
         _ok(api.post("/api/v1/channels", json=_channel(receiver)))
@@ -269,18 +316,24 @@ class _Demo:
         *,
         fails: tuple[str, ...],
         act: Callable[[], None] = lambda: None,
+        after: int = 0,
+        where: Callable[[dict[str, Any]], bool] = lambda _: True,
     ) -> dict[str, Any]:
+        """The first `event_type` that `where` accepts among the events after the first
+        `after`; each loop has `limit_seconds` from the moment it begins."""
+        begun = time.monotonic()
+
         def check() -> dict[str, Any] | None:
             act()
             for failure in fails:
-                if (bad := timeline.happened(failure)) is not None:
+                if (bad := timeline.happened(failure, after=after)) is not None:
                     raise DemoError(f"the loop stopped at {failure}: {bad.get('data')}")
-            return timeline.happened(event_type)
+            return timeline.happened(event_type, after=after, where=where)
 
-        left = self.pace.limit_seconds - (time.monotonic() - timeline.started)
-        found = self._wait(timeline, check, left)
+        limit = self.pace.limit_seconds
+        found = self._wait(timeline, check, limit - (begun - self.loop_started))
         if found is None:
-            raise DemoError(f"no {event_type} within {self.pace.limit_seconds:.0f} s")
+            raise DemoError(f"no {event_type} within {limit:.0f} s of the loop's start")
         event: dict[str, Any] = found
         return event
 
@@ -312,11 +365,22 @@ PIPELINE: dict[str, Any] = {
     "kind": "python",
     "entry_point": champion.PIPELINE,
     "timeout": "5m",
-    "cooldown": "1h",
-    "policy": {"event_types": ["drift.detected"], "min_severity": "warning"},
+    # Long enough to keep one drift from starting two runs, short enough to heal a second.
+    "cooldown": "30s",
+    # The quick monitor raises the alarm; the explaining one only explains.
+    "policy": {"event_types": ["drift.detected"], "min_severity": "warning", "monitors": ["drift"]},
     "training_window": {"last_records": 600},
     "parameters": {"estimator": "linear"},
-    "gate": {"holdout_fraction": 0.3, "min_holdout_rows": 30},
+    # A recalibrated scanner moves the threshold the model needs more than its ranking, so the
+    # gate judges what drift costs here: accuracy and log loss (ROC AUC can stay high).
+    "gate": {
+        "holdout_fraction": 0.3,
+        "min_holdout_rows": 30,
+        "rules": [
+            {"metric": "accuracy", "rule": "no_worse_than", "threshold": 0.01},
+            {"metric": "log_loss", "rule": "no_worse_than", "threshold": 0.02},
+        ],
+    },
 }
 
 

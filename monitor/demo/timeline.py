@@ -11,7 +11,18 @@ import httpx
 from monitor.demo.data import MODEL
 from monitor.demo.receiver import WebhookReceiver
 
-SUMMARY_KEYS = ("drifting", "metric", "realized", "model_version", "weight", "reason", "error")
+SUMMARY_KEYS = (
+    "monitor",
+    "drifting",
+    "metric",
+    "realized",
+    "model_version",
+    "new_version",
+    "reference_id",
+    "weight",
+    "reason",
+    "error",
+)
 
 
 @dataclass
@@ -44,8 +55,16 @@ class Timeline:
             check = "signature verified" if delivery.signature_ok else "BAD SIGNATURE"
             self.note(f"{'alert delivered':<22} webhook got {delivery.event_type} ({check})")
 
-    def happened(self, event_type: str) -> dict[str, Any] | None:
-        return next((e for e in self.events if e["type"] == event_type), None)
+    def happened(
+        self,
+        event_type: str,
+        *,
+        after: int = 0,
+        where: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> dict[str, Any] | None:
+        """The first `event_type` that `where` accepts among the events after the first
+        `after` ones."""
+        return next((e for e in self.events[after:] if e["type"] == event_type and where(e)), None)
 
     def _clock(self) -> str:
         elapsed = int(time.monotonic() - self.started)

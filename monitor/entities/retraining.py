@@ -63,12 +63,18 @@ _DEFAULTS: dict[str, Any] = {"style": HttpStyle.GENERIC, "event_type": "monitor-
 
 
 class TriggerPolicySpec(BaseModel):
-    """Which events start a run: one of `event_types`, at `min_severity` or graver."""
+    """Which events start a run: one of `event_types`, at `min_severity` or graver, from one of
+    `monitors` when it names some."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_types: list[str] = Field(default_factory=lambda: [EventType.DRIFT_DETECTED.value])
     min_severity: Severity = Severity.WARNING
+    monitors: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only events these monitors raise start a run; omitted: any monitor's",
+    )
     enabled: bool = True
 
     @model_validator(mode="after")

@@ -49,7 +49,10 @@ def _policies(session: Session) -> dict[int, tuple[RegisteredModel, TriggerPolic
     for pipeline, model in rows:
         spec = pipeline.spec.policy
         if spec.enabled:
-            policy = TriggerPolicy(tuple(spec.event_types), spec.min_severity, (model.name,))
+            monitors = tuple(spec.monitors) if spec.monitors is not None else None
+            policy = TriggerPolicy(
+                tuple(spec.event_types), spec.min_severity, (model.name,), monitors
+            )
             policies[pipeline.model_id] = (model, policy)
     return policies
 
@@ -88,7 +91,13 @@ def consume_events(engine: Engine, *, now: datetime, grace: timedelta) -> int:
         if match is None:
             continue
         model, policy = match
-        if not policy.matches(event_type=event.type, severity=event.severity, model=event.model):
+        raised_by = event.data.get("monitor")
+        if not policy.matches(
+            event_type=event.type,
+            severity=event.severity,
+            model=event.model,
+            monitor=raised_by if isinstance(raised_by, str) else None,
+        ):
             continue
         with Session(engine) as session:
             try:

@@ -1,9 +1,11 @@
-"""`monitor demo --fast` as a user runs it: a real subprocess that stands up the control plane,
-the scoring servers and the sidecar, and must show every step of the loop, in order."""
+"""`monitor demo --fast --loops 2` as a user runs it: a real subprocess that stands up the control
+plane, the scoring servers and the sidecar, and must show every step of the loop, in order,
+twice: the second drift is caught against the first heal's new baseline and heals again."""
 
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow import MlflowClient
@@ -12,7 +14,7 @@ from tests.e2e.server import clean_environment, free_port, monitor_command
 
 pytestmark = pytest.mark.slow
 
-DEMO_LIMIT_S = 420  # the demo gives up by itself after 240 s of loop
+DEMO_LIMIT_S = 720  # the demo gives up by itself after 240 s of a loop
 
 LOOP = [
     "drift.detected",
@@ -22,6 +24,8 @@ LOOP = [
     "rollout.started",
     "rollout.step",
     "rollout.promoted",
+    "monitor.rebaselined",
+    "drift.resolved",
 ]
 
 
@@ -29,7 +33,10 @@ LOOP = [
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     workdir = tmp_path_factory.mktemp("demo") / "demo"
     done = subprocess.run(
-        monitor_command("demo", "--fast", "--workdir", str(workdir), "--port", str(free_port())),
+        monitor_command(
+            *("demo", "--fast", "--loops", "2"),
+            *("--workdir", str(workdir), "--port", str(free_port())),
+        ),
         env=clean_environment({}),
         capture_output=True,
         text=True,
@@ -40,15 +47,85 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return workdir, done.stdout
 
 
-def test_the_demo_shows_every_step_of_the_loop_in_order(
+def _timeline(workdir: Path) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = json.loads((workdir / "timeline.json").read_text())
+    return events
+
+
+def _alarm(event: dict[str, Any]) -> bool:
+    """Whether `event` is the demo's alarm-raising monitor's (the other one explains)."""
+    return bool(event["data"].get("monitor") == "drift")
+
+
+def _loops(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The timeline cut after each loop's first `drift.resolved` of the alarm-raising monitor
+    that follows a promotion."""
+    loops, current, promoted = [], [], False
+    for event in events:
+        current.append(event)
+        promoted = promoted or event["type"] == "rollout.promoted"
+        if promoted and event["type"] == "drift.resolved" and _alarm(event):
+            loops.append(current)
+            current, promoted = [], False
+    return [*loops, current] if current else loops
+
+
+def _first(loop: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return next(
+        e
+        for e in loop
+        if e["type"] == kind and (_alarm(e) or not kind.startswith(("drift.", "monitor.")))
+    )
+
+
+def test_the_demo_shows_every_step_of_the_loop_in_order_twice(
     demo_run: tuple[Path, str],
 ) -> None:
     workdir, _ = demo_run
-    kinds = [event["type"] for event in json.loads((workdir / "timeline.json").read_text())]
-    firsts = [kinds.index(kind) for kind in LOOP]
-    assert firsts == sorted(firsts), kinds
-    assert kinds.count("rollout.step") >= 3, kinds  # 5 -> 25 -> 50 -> 100
-    assert "rollout.rolled_back" not in kinds
+    loops = _loops(_timeline(workdir))
+    assert len(loops) >= 2, [e["type"] for e in _timeline(workdir)]
+    for loop in loops[:2]:
+        kinds = [event["type"] for event in loop]
+        firsts = [loop.index(_first(loop, kind)) for kind in LOOP]
+        assert firsts == sorted(firsts), kinds
+        assert kinds.count("rollout.step") >= 3, kinds  # 5 -> 25 -> 50 -> 100
+        assert "rollout.rolled_back" not in kinds
+
+
+def test_each_drift_is_judged_against_the_version_then_champion(
+    demo_run: tuple[Path, str],
+) -> None:
+    workdir, _ = demo_run
+    first, second = _loops(_timeline(workdir))[:2]
+    detected = [_first(loop, "drift.detected") for loop in (first, second)]
+    assert [e["data"]["model_version"] for e in detected] == ["1", "2"]
+    passed = [_first(loop, "validation.passed") for loop in (first, second)]
+    assert [e["data"]["model_version"] for e in passed] == ["2", "3"]
+    rebaselined = [_first(loop, "monitor.rebaselined") for loop in (first, second)]
+    assert [(e["data"]["old_version"], e["data"]["new_version"]) for e in rebaselined] == [
+        ("1", "2"),
+        ("2", "3"),
+    ]
+
+
+def test_a_rebaselined_monitor_raises_no_drift_ongoing(demo_run: tuple[Path, str]) -> None:
+    """Its streaks restart: the next drift event of that monitor is a new detection, never an
+    ongoing one carried over from the old baseline."""
+    workdir, _ = demo_run
+    events = _timeline(workdir)
+    for index, event in enumerate(events):
+        if event["type"] != "monitor.rebaselined":
+            continue
+        monitor = event["data"]["monitor"]
+        later = [
+            e["type"]
+            for e in events[index + 1 :]
+            if e["type"].startswith("drift.") and e["data"].get("monitor") == monitor
+        ]
+        until_detected = (
+            later[: later.index("drift.detected")] if "drift.detected" in later else later
+        )
+        assert "drift.ongoing" not in until_detected, (monitor, later)
 
 
 def test_the_demo_alert_reaches_the_webhook_receiver_signed(
@@ -64,6 +141,6 @@ def test_the_demo_promotes_the_retrained_version_in_mlflow(
     workdir, output = demo_run
     uri = f"sqlite:///{workdir / 'mlflow.db'}"
     aliases = MlflowClient(uri, registry_uri=uri).get_registered_model("cancer").aliases
-    assert str(aliases["previous"]) == "1"
-    assert str(aliases["champion"]) == "2"
+    assert str(aliases["previous"]) == "2"
+    assert str(aliases["champion"]) == "3"
     assert "dashboard: http://127.0.0.1:" in output

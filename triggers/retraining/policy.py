@@ -14,7 +14,7 @@ def severity_rank(severity: str) -> int:
 @dataclass(frozen=True, slots=True)
 class TriggerPolicy:
     """Events of one of `event_types`, at `min_severity` or graver, about one of `models`
-    (every model when `models` is None).
+    (every model when `models` is None), raised by one of `monitors` (any when None).
 
     >>> policy = TriggerPolicy(("drift.detected",), "warning", ("churn",))
     >>> policy.matches(event_type="drift.detected", severity="critical", model="churn")
@@ -26,6 +26,7 @@ class TriggerPolicy:
     event_types: tuple[str, ...] = ("drift.detected",)
     min_severity: str = "warning"
     models: tuple[str, ...] | None = None
+    monitors: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.event_types:
@@ -36,9 +37,13 @@ class TriggerPolicy:
                 f"{', '.join(SEVERITY_ORDER)}"
             )
 
-    def matches(self, *, event_type: str, severity: str, model: str | None) -> bool:
+    def matches(
+        self, *, event_type: str, severity: str, model: str | None, monitor: str | None = None
+    ) -> bool:
         if event_type not in self.event_types:
             return False
         if severity_rank(severity) < severity_rank(self.min_severity):
+            return False
+        if self.monitors is not None and monitor not in self.monitors:
             return False
         return self.models is None or model in self.models
