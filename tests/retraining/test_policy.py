@@ -1,4 +1,4 @@
-"""The trigger policy: event type, minimum severity and models."""
+"""The trigger policy: event type, minimum severity, models and monitors."""
 
 import pytest
 
@@ -30,6 +30,14 @@ def test_policy_ignores_other_models() -> None:
 def test_policy_without_models_covers_every_model() -> None:
     policy = TriggerPolicy(("drift.detected",), "warning")
     assert policy.matches(event_type="drift.detected", severity="error", model="fraud")
+
+
+def test_policy_naming_monitors_ignores_other_monitors_events() -> None:
+    policy = TriggerPolicy(("drift.detected",), "warning", ("churn",), ("drift",))
+    fields = {"event_type": "drift.detected", "severity": "critical", "model": "churn"}
+    assert policy.matches(**fields, monitor="drift")
+    assert not policy.matches(**fields, monitor="explain")
+    assert not policy.matches(**fields)  # an event no monitor raised
 
 
 def test_unknown_severity_never_matches() -> None:
