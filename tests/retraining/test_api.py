@@ -82,6 +82,7 @@ def test_pipeline_is_read_back_with_its_defaults(
     assert pipeline["policy"] == {
         "event_types": ["drift.detected"],
         "min_severity": "warning",
+        "monitors": None,
         "enabled": True,
     }
     assert pipeline["gate"]["holdout_fraction"] == 0.3

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from monitor.retraining.candidate_reference import champion_reference_id
 from monitor.retraining.export import ExportSummary, build_export
 from monitor.services import models
 from monitor.store.types import utc_now
@@ -19,6 +20,7 @@ from tests.retraining.scenario import CANCER, REFERENCE_ROWS, cancer_frame, uplo
 def _export(engine: Engine, directory: Path, fraction: float = 0.3) -> ExportSummary:
     with Session(engine) as session:
         model = models.get_model(session=session, name=CANCER)
+        reference_id = champion_reference_id(session, model)
     end = utc_now() + timedelta(minutes=1)
     with engine.connect() as connection:
         return build_export(
@@ -28,6 +30,7 @@ def _export(engine: Engine, directory: Path, fraction: float = 0.3) -> ExportSum
             window=Window(start=end - timedelta(days=1), end=end),
             holdout_fraction=fraction,
             directory=directory,
+            reference_id=reference_id,
         )
 
 
