@@ -167,3 +167,31 @@ def _error_with_version_1s_calibration(
         estimated = estimate_performance(estimator, baseline, scores).result("roc_auc").value
         errors.append(abs(estimated - truth))
     return float(np.mean(errors))
+
+
+def test_a_promotion_closes_degraded_quality_because_its_baseline_changed(
+    versioned: TestClient, admin: dict[str, str], engine: Engine
+) -> None:
+    promote(engine, "1", 0)
+    upload_sample(versioned, admin, binary_sample(10_000, seed=34), "2")
+    create_monitor(versioned, admin)
+    new_concept = np.array([0.0, -0.8, 0.5])
+    served = [
+        ("1", binary_sample(2_000, seed=80, weights=new_concept)),
+        ("2", binary_sample(2_000, seed=81)),
+    ]
+    for index, (version, sample) in enumerate(served):
+        ids = send_window(versioned, admin, index, sample, model_version=version)
+        send_labels(versioned, admin, ids, sample.labels)
+    promote(engine, "2", 1)
+
+    run_windows(versioned, admin, len(served))
+
+    kinds = [(e["type"], e["data"].get("reason", "")) for e in events(versioned, admin, "")]
+    quality_events = [(k, r) for k, r in kinds if k.startswith(("model_quality.", "monitor."))]
+    assert [k for k, _ in quality_events] == [
+        "model_quality.degraded",
+        "monitor.rebaselined",
+        "model_quality.recovered",
+    ]
+    assert quality_events[-1][1].startswith("baseline changed: version 2 replaced version 1")
