@@ -21,6 +21,7 @@ from mlflow import MlflowClient
 
 from monitor.demo import champion
 from monitor.demo.champion import DemoError
+from monitor.demo.configuration import KEY_SCOPES, MONITORS, PIPELINE, channel, endpoint
 from monitor.demo.data import DRIFTS, MODEL, TrafficSource, cancer_frame, model_payload
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.timeline import Timeline
@@ -111,7 +112,7 @@ class _Demo:
         timeline.note(f"champion: {MODEL} version {first} (@champion in MLflow)")
         self._configure(api, first, receiver)
         stable = self._serve_version(first)
-        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(first, stable)))
+        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=endpoint(first, stable)))
         sidecar_url = self._start_sidecar(base_url, stable, keys["ingest"])
         timeline.note(f"serving {MODEL} v{first} behind the sidecar at {sidecar_url}")
         source = TrafficSource.from_frame(self.frame, seed=11)
@@ -165,7 +166,7 @@ class _Demo:
         version = str(passed["data"].get("model_version") or passed["data"].get("version"))
         candidate = self._serve_version(version)
         self.stack.callback(traffic.stop)  # at the end, callers stop before their servers do
-        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=_endpoint(version, candidate)))
+        _ok(api.post(f"/api/v1/models/{MODEL}/endpoints", json=endpoint(version, candidate)))
         rollout = _ok(api.post(f"/api/v1/models/{MODEL}/rollouts", json=self._rollout(version)))
         timeline.note(f"canary of v{version} started (rollout {rollout['id']})")
         resumed: set[str] = set()
@@ -251,7 +252,7 @@ class _Demo:
                 data={"model_version": version},
             )
         )
-        _ok(api.post("/api/v1/channels", json=_channel(receiver)))
+        _ok(api.post("/api/v1/channels", json=channel(receiver)))
         for monitor in MONITORS:
             _ok(api.post(f"/api/v1/models/{MODEL}/monitors", json=monitor))
         pipeline = {**PIPELINE, "working_dir": str(champion.repository_root())}
@@ -336,72 +337,6 @@ class _Demo:
             raise DemoError(f"no {event_type} within {limit:.0f} s of the loop's start")
         event: dict[str, Any] = found
         return event
-
-
-KEY_SCOPES = ("admin", "ingest", "read")
-# Drift is watched by a quick monitor; a slower one explains it (SHAP attributions of the
-# champion, an Evidently report per run) for the dashboard, without delaying the alert.
-MONITORS: list[dict[str, Any]] = [
-    {
-        "name": "drift",
-        "schedule": {"every": "3s"},
-        "window": {"last_records": 240},
-        "min_rows": 120,
-        "hysteresis": {"onset_after": 2, "resolve_after": 3},
-    },
-    {
-        "name": "explain",
-        "schedule": {"every": "20s"},
-        "window": {"last_records": 240},
-        "min_rows": 120,
-        "hysteresis": {"onset_after": 1, "resolve_after": 3},
-        "shap_sample_size": 120,
-        "explain_model_uri": f"models:/{MODEL}@champion",
-        "store_report": True,
-        "quality": {"enabled": False},
-    },
-]
-PIPELINE: dict[str, Any] = {
-    "kind": "python",
-    "entry_point": champion.PIPELINE,
-    "timeout": "5m",
-    # Long enough to keep one drift from starting two runs, short enough to heal a second.
-    "cooldown": "30s",
-    # The quick monitor raises the alarm; the explaining one only explains.
-    "policy": {"event_types": ["drift.detected"], "min_severity": "warning", "monitors": ["drift"]},
-    "training_window": {"last_records": 600},
-    "parameters": {"estimator": "linear"},
-    # A recalibrated scanner moves the threshold the model needs more than its ranking, so the
-    # gate judges what drift costs here: accuracy and log loss (ROC AUC can stay high).
-    "gate": {
-        "holdout_fraction": 0.3,
-        "min_holdout_rows": 30,
-        "rules": [
-            {"metric": "accuracy", "rule": "no_worse_than", "threshold": 0.01},
-            {"metric": "log_loss", "rule": "no_worse_than", "threshold": 0.02},
-        ],
-    },
-}
-
-
-def _channel(receiver: WebhookReceiver) -> dict[str, Any]:
-    return {
-        "name": "on-call",
-        "kind": "webhook",
-        "filters": {"event_types": ["drift.detected", "rollout.promoted", "rollout.rolled_back"]},
-        "grouping": {"group_wait_seconds": 0, "group_interval_seconds": 0},
-        "secrets": {"url": receiver.url, "signing_secret": receiver.secret},
-    }
-
-
-def _endpoint(version: str, url: str) -> dict[str, Any]:
-    return {
-        "name": f"{MODEL}-v{version}",
-        "url": url,
-        "protocol": "mlflow",
-        "accelerator": "cpu",
-        "model_version": version,
-    }
 
 
 def _aliases(tracking_uri: str) -> dict[str, str]:
