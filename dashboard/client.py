@@ -190,3 +190,14 @@ class MonitorApi:
         return self.act(
             f"/api/v1/models/{_segment(model)}/rollouts/{rollout_id}/{action}", admin_key
         )
+
+    # Versions
+    def champions(self, model: str) -> list[Json]:
+        """When each version became champion, oldest first."""
+        history: list[Json] = self.get(f"/api/v1/models/{_segment(model)}/champions")["data"]
+        return history
+
+    def references(self, model: str) -> list[Json]:
+        """Every reference of the model, newest first."""
+        history: list[Json] = self.get(f"/api/v1/models/{_segment(model)}/references")["data"]
+        return history

@@ -22,6 +22,8 @@ HEALTH_COLOURS = {
     "delivered": "#1a7f37",
     "passed": "#1a7f37",
     "promoted": "#1a7f37",
+    "active": "#1a7f37",
+    "superseded": "#6e7781",
     "failed": "#cf222e",
     "dead": "#cf222e",
     "rolled_back": "#cf222e",

@@ -5,6 +5,7 @@ Figures are plain dicts (`{"data", "layout"}`), which `dcc.Graph` draws as they 
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ STABLE, CANARY = "#1a7f37", "#bf3989"
 THRESHOLD = {"dash": "dash", "color": "#cf222e"}
 SEVERITY = {"info": "#0969da", "warning": "#bf8700", "error": "#cf222e", "critical": "#82071e"}
 GRID = {"gridcolor": "#eaeef2", "zerolinecolor": "#d0d7de", "automargin": True}
+PROMOTION = {"dash": "dash", "color": "#57606a", "width": 1.5}
 
 
 def _figure(data: list[Json], height: int, **layout: Any) -> Figure:
@@ -44,7 +46,86 @@ def _title(text: str) -> Json:
     return {"text": text, "font": {"size": 13}}
 
 
-def drift_heatmap(matrix: Json) -> Figure:
+def _moment(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp)
+
+
+def version_label(version: str | None) -> str:
+    """How a model version reads everywhere on the dashboard: `v2`; `—` for unversioned."""
+    return f"v{version}" if version else "—"
+
+
+def judged(point: Json) -> str:
+    """Which version a window judged, against which reference (a hover line)."""
+    reference = point.get("reference_id")
+    against = f"reference #{reference}" if reference is not None else "no reference"
+    version = point.get("model_version")
+    return f"judged {version_label(version) if version else 'unversioned'} against {against}"
+
+
+def with_versions(
+    figure: Figure,
+    champions: Sequence[Json],
+    window_ends: Sequence[str],
+    *,
+    first_category: int | None = None,
+) -> Figure:
+    """A dashed vertical line, labelled `v{version}`, at each promotion (`champions`, the API's
+    champion history) within the chart's windows (oldest first), from the first window's end
+    to the last's. On a time axis it stands at the moment of the promotion; on a category axis
+    (`first_category`: the index of the first window's category) between the last window the
+    previous champion judged and the first window whose end is after the promotion."""
+    if not champions or not window_ends:
+        return figure
+    ends = [_moment(end) for end in window_ends]
+    shapes: list[Json] = []
+    notes: list[Json] = []
+    for change in champions:
+        since = _moment(change["since"])
+        if not ends[0] <= since < ends[-1]:
+            continue
+        if first_category is None:
+            x: Any = change["since"][:19].replace("T", " ")
+        else:
+            after = next(i for i, end in enumerate(ends) if end > since)
+            x = first_category + after - 0.5
+        label = version_label(change["model_version"])
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": PROMOTION,
+                "layer": "above",
+            }
+        )
+        notes.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "top",
+                "text": label,
+                "showarrow": False,
+                "font": {"size": 11, "color": PROMOTION["color"]},
+                "bgcolor": "rgba(255, 255, 255, 0.85)",
+                "hovertext": f"{label} champion since {change['since'][:16].replace('T', ' ')} "
+                f"({change['source']})",
+            }
+        )
+    layout = figure["layout"]
+    layout["shapes"] = [*layout.get("shapes", []), *shapes]
+    layout["annotations"] = [*layout.get("annotations", []), *notes]
+    return figure
+
+
+def drift_heatmap(matrix: Json, champions: Sequence[Json] = ()) -> Figure:
     """Columns by windows, coloured by the statistic over its threshold (1 = the threshold, so
     tests of different scales compare), drifted cells marked with a cross."""
     rows = matrix["rows"]
@@ -75,15 +156,17 @@ def drift_heatmap(matrix: Json) -> Figure:
         "zmax": 2,
         "colorbar": {"title": {"text": "statistic / threshold"}},
     }
-    return _figure(
+    figure = _figure(
         [heatmap],
         max(260, 22 * len(rows) + 80),
         xaxis={"type": "category"},
         yaxis={"type": "category", "autorange": "reversed"},
     )
+    ends = [w["window_end"] for w in matrix["windows"]]
+    return with_versions(figure, champions, ends, first_category=0)
 
 
-def distribution_over_time(distribution: Json) -> Figure:
+def distribution_over_time(distribution: Json, champions: Sequence[Json] = ()) -> Figure:
     """Share of each bin (or class) in the reference, then in every window."""
     shares = [distribution["reference"], *(w["shares"] for w in distribution["windows"])]
     heatmap = {
@@ -96,13 +179,15 @@ def distribution_over_time(distribution: Json) -> Figure:
         "colorbar": {"title": {"text": "share"}},
         "hovertemplate": "%{y}<br>%{x}: %{z:.1%}<extra></extra>",
     }
-    return _figure(
+    figure = _figure(
         [heatmap],
         320,
         title=_title(f"{distribution['column']} by window"),
         xaxis={"type": "category"},
         yaxis={"type": "category"},
     )
+    ends = [w["window_end"] for w in distribution["windows"]]
+    return with_versions(figure, champions, ends, first_category=1)  # after "reference"
 
 
 def reference_against_current(distribution: Json) -> Figure:
@@ -156,11 +241,11 @@ def cumulative(distribution: Json) -> Figure:
     )
 
 
-def statistic_over_time(series: Json, title: str) -> Figure:
+def statistic_over_time(series: Json, title: str, champions: Sequence[Json] = ()) -> Figure:
     points = series["points"]
     times = [_short(p["window_end"]) for p in points]
     drifted = [p for p in points if p["drifted"]]
-    return _figure(
+    figure = _figure(
         [
             {
                 "type": "scatter",
@@ -190,6 +275,7 @@ def statistic_over_time(series: Json, title: str) -> Figure:
         300,
         title=_title(title),
     )
+    return with_versions(figure, champions, [p["window_end"] for p in points])
 
 
 def shap_importance(results: Sequence[Json]) -> Figure:
@@ -220,9 +306,11 @@ def shap_importance(results: Sequence[Json]) -> Figure:
     )
 
 
-def model_quality(points: Sequence[Json]) -> Figure:
-    """Realized (from labels) and estimated performance per window, each with its interval."""
+def model_quality(points: Sequence[Json], champions: Sequence[Json] = ()) -> Figure:
+    """Realized (from labels) and estimated performance per window, each with its interval;
+    the hover says which version each window judged, against which reference."""
     times = [_short(p["window_end"]) for p in points]
+    judgements = [judged(p) for p in points]
     data: list[Json] = []
     for name, colour in (("realized", CURRENT), ("estimated", CANARY)):
         data.append(
@@ -246,6 +334,8 @@ def model_quality(points: Sequence[Json]) -> Figure:
                 "y": [p[name] for p in points],
                 "mode": "lines+markers",
                 "line": {"color": colour},
+                "text": judgements,
+                "hovertemplate": f"{name} %{{y:.4g}}<br>%{{x}}<br>%{{text}}<extra></extra>",
             }
         )
     data.append(
@@ -258,7 +348,8 @@ def model_quality(points: Sequence[Json]) -> Figure:
             "line": THRESHOLD,
         }
     )
-    return _figure(data, 300, title=_title(points[0]["metric"] if points else ""))
+    figure = _figure(data, 300, title=_title(points[0]["metric"] if points else ""))
+    return with_versions(figure, champions, [p["window_end"] for p in points])
 
 
 def events_timeline(events: Sequence[Json]) -> Figure:

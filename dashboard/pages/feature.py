@@ -1,5 +1,5 @@
 """One column of a model: reference against current distribution, both CDFs with the KS
-distance, and its drift statistic over time against the threshold."""
+distance, and its drift statistic over time against the threshold, promotions marked."""
 
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -19,8 +19,11 @@ def layout(request: PageRequest, model: str, feature: str) -> html.Div:
     found = gather(
         distribution=lambda: api.distribution(model, monitor, feature, windows=1),
         series=lambda: api.series(model, monitor, feature, field="effect_size"),
+        champions=lambda: api.champions(model),
     )
     distribution, series = found["distribution"], found["series"]
+    champions = found["champions"]
+    promotions = [] if isinstance(champions, ApiError) else champions
     back = dcc.Link(f"← {model}", href=request.href(f"models/{segment(model)}", monitor=monitor))
     parts: list[Component] = [back, html.H1(feature, id="feature-title")]
     if isinstance(distribution, ApiError):
@@ -51,7 +54,10 @@ def layout(request: PageRequest, model: str, feature: str) -> html.Div:
             section(
                 "Statistic over time",
                 graph(
-                    "feature-series", statistic_over_time(series, f"{series['test']} effect size")
+                    "feature-series",
+                    statistic_over_time(
+                        series, f"{series['test']} effect size", champions=promotions
+                    ),
                 ),
             )
         )

@@ -1,5 +1,6 @@
 """One model: drift heatmap, prediction distribution, SHAP attribution, data quality, model
-quality, and its runs with their Evidently reports."""
+quality, its runs with their Evidently reports, and its references. Every time chart marks each
+promotion of a new champion version."""
 
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from dashboard.figures import (
     model_quality,
     shap_importance,
     statistic_over_time,
+    version_label,
 )
 
 HEATMAP_WINDOWS = 30
@@ -43,7 +45,9 @@ def _output_column(matrix: Json) -> str:
     return chosen
 
 
-def _heatmap(request: PageRequest, model: str, monitor: str, matrix: Json) -> html.Section:
+def _heatmap(
+    request: PageRequest, model: str, monitor: str, matrix: Json, champions: list[Json]
+) -> html.Section:
     if not matrix["windows"]:
         return section("Drift", notice(f"Monitor {monitor!r} has no succeeded run yet."))
     drifted = [row["feature"] for row in matrix["rows"] if row["drifted"][-1]]
@@ -63,13 +67,15 @@ def _heatmap(request: PageRequest, model: str, monitor: str, matrix: Json) -> ht
             f"{len(drifted)} of {len(matrix['rows'])} columns drifted in the latest window. "
             "Click a cell or a column name for its distributions."
         ),
-        graph("drift-heatmap", drift_heatmap(matrix)),
+        graph("drift-heatmap", drift_heatmap(matrix, champions)),
         html.Div(links, className="feature-links", id="feature-links"),
         id="drift-section",
     )
 
 
-def _attribution(run: Json | ApiError, ndcg: Json | ApiError) -> html.Section:
+def _attribution(
+    run: Json | ApiError, ndcg: Json | ApiError, champions: list[Json]
+) -> html.Section:
     if isinstance(ndcg, ApiError) or isinstance(run, ApiError):
         return section(
             "SHAP attribution",
@@ -83,7 +89,10 @@ def _attribution(run: Json | ApiError, ndcg: Json | ApiError) -> html.Section:
         html.Div(
             [
                 graph("shap-importance", shap_importance(run["results"])),
-                graph("ndcg-series", statistic_over_time(ndcg, "NDCG of the importance ranking")),
+                graph(
+                    "ndcg-series",
+                    statistic_over_time(ndcg, "NDCG of the importance ranking", champions),
+                ),
             ],
             className="two-columns",
         ),
@@ -114,10 +123,48 @@ def _data_quality(run: Json | ApiError) -> html.Section:
     )
 
 
-def _model_quality(quality: Json | ApiError) -> html.Section:
+def _model_quality(quality: Json | ApiError, champions: list[Json]) -> html.Section:
     if isinstance(quality, ApiError) or not quality["data"]:
         return section("Model quality", notice("No realized or estimated performance yet."))
-    return section("Model quality", graph("quality-series", model_quality(quality["data"])))
+    return section(
+        "Model quality", graph("quality-series", model_quality(quality["data"], champions))
+    )
+
+
+def _reference(reference_id: int | None) -> str:
+    return f"#{reference_id}" if reference_id is not None else "—"
+
+
+def _references(references: list[Json] | ApiError) -> html.Section:
+    """The model's references, newest first: which version each validates, and whether it is
+    still the one in use."""
+    if isinstance(references, ApiError):
+        return section("References", notice(str(references), "error"), id="references-section")
+    if not references:
+        return section("References", notice("No reference uploaded yet."), id="references-section")
+    rows = [
+        [
+            _reference(reference["id"]),
+            version_label(reference["model_version"]),
+            reference["source"]
+            + (
+                f" (retraining run #{reference['retraining_run_id']})"
+                if reference["retraining_run_id"] is not None
+                else ""
+            ),
+            str(reference["row_count"]),
+            "yes" if reference["has_labels"] else "no",
+            when(reference["created_at"]),
+            badge(reference["status"]),
+        ]
+        for reference in references
+    ]
+    headers = ["reference", "version", "source", "rows", "labelled", "uploaded at", "status"]
+    return section(
+        "References",
+        html.Div(table(headers, rows, id="references-table"), className="scroll"),
+        id="references-section",
+    )
 
 
 def _runs(request: PageRequest, model: str, monitor: str, runs: Json) -> html.Section:
@@ -125,6 +172,8 @@ def _runs(request: PageRequest, model: str, monitor: str, runs: Json) -> html.Se
         [
             str(run["id"]),
             when(run["window_end"]),
+            version_label(run["model_version"]),
+            _reference(run["reference_id"]),
             badge(run["status"]),
             str(run["rows"]),
             f"{run['drifted_features']}/{run['tested_features']}",
@@ -139,7 +188,17 @@ def _runs(request: PageRequest, model: str, monitor: str, runs: Json) -> html.Se
         ]
         for run in runs["data"]
     ]
-    headers = ["run", "window end", "status", "rows", "drifted", "trigger", "Evidently"]
+    headers = [
+        "run",
+        "window end",
+        "version",
+        "reference",
+        "status",
+        "rows",
+        "drifted",
+        "trigger",
+        "Evidently",
+    ]
     return section(
         "Runs",
         table(headers, rows, id="runs-table"),
@@ -191,8 +250,12 @@ def layout(request: PageRequest, model: str) -> html.Div:
         ),
         ndcg=lambda: api.series(model, monitor, ATTRIBUTION, test="shap_ndcg", field="statistic"),
         quality=lambda: api.quality(model, monitor),
+        champions=lambda: api.champions(model),
+        references=lambda: api.references(model),
     )
     matrix, runs = first["matrix"], first["runs"]
+    # Without its history a chart still shows its windows, unmarked.
+    champions = [] if isinstance(first["champions"], ApiError) else first["champions"]
     if isinstance(matrix, ApiError):
         raise matrix
     if isinstance(runs, ApiError):
@@ -211,17 +274,18 @@ def layout(request: PageRequest, model: str) -> html.Div:
         [
             header,
             picker,
-            _heatmap(request, model, monitor, matrix),
+            _heatmap(request, model, monitor, matrix, champions),
             section(
                 "Prediction distribution over time",
                 notice(str(outputs))
                 if isinstance(outputs, ApiError)
-                else graph("prediction-distribution", distribution_over_time(outputs)),
+                else graph("prediction-distribution", distribution_over_time(outputs, champions)),
             ),
-            _attribution(run, first["ndcg"]),
+            _attribution(run, first["ndcg"], champions),
             _data_quality(run),
-            _model_quality(first["quality"]),
+            _model_quality(first["quality"], champions),
             _runs(request, model, monitor, runs),
+            _references(first["references"]),
         ]
     )
 

@@ -7,6 +7,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from dashboard.figures import with_versions
+from tests.dashboard.bulk import model_name
 from tests.dashboard.conftest import Dashboard, screenshot
 from tests.e2e.server import bearer
 
@@ -191,3 +193,41 @@ def test_navigation_bar_reaches_every_page(page: Page, dashboard: Dashboard) -> 
 def test_unknown_model_shows_the_apis_answer(page: Page, dashboard: Dashboard) -> None:
     page.goto(f"{dashboard.url}models/nope")
     expect(page.locator(".notice-error")).to_contain_text("404")
+
+
+def test_model_page_marks_each_promotion_and_what_each_window_judged(
+    page: Page, large_dashboard: Dashboard
+) -> None:
+    """model-00's champion moved from v1 to v2 mid-series (tests/dashboard/bulk.py)."""
+    page.goto(f"{large_dashboard.url}models/{model_name(0)}")
+    for chart in ("#drift-heatmap", "#prediction-distribution", "#quality-series"):
+        expect(page.locator(f"{chart} .annotation-text")).to_have_text(["v2"])
+        expect(page.locator(f"{chart} .shapelayer path")).to_have_count(1)
+    hovers = page.locator("#quality-series .js-plotly-plot").evaluate("plot => plot.data[1].text")
+    references = page.locator("#references-table tbody tr")
+    expect(references).to_have_count(2)
+    expect(references.first).to_contain_text("v2")
+    expect(references.first).to_contain_text("upload")
+    expect(references.nth(1)).to_contain_text("2000")
+    newest, oldest = (references.nth(i).locator("td").first.inner_text() for i in (0, 1))
+    assert hovers[0] == f"judged v1 against reference {oldest}"
+    assert hovers[-1] == f"judged v2 against reference {newest}"
+    runs = page.locator("#runs-table tbody tr")
+    assert runs.locator("td:nth-child(3)").all_inner_texts()[:2] == ["v2", "v2"]
+    assert runs.locator("td:nth-child(3)").last.inner_text() == "v1"
+    assert set(runs.locator("td:nth-child(4)").all_inner_texts()) == {newest, oldest}
+    screenshot(page, "model-versions")
+
+
+def test_version_markers_only_mark_promotions_within_the_charts_windows() -> None:
+    ends = ["2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z", "2026-01-01T03:00:00Z"]
+    champions = [
+        {"model_version": "1", "since": "2025-12-01T00:00:00Z", "source": "endpoint"},
+        {"model_version": "2", "since": "2026-01-01T01:30:00Z", "source": "rollout"},
+        {"model_version": "3", "since": "2026-01-01T03:30:00Z", "source": "registry"},
+    ]
+    on_time = with_versions({"layout": {}}, champions, ends)["layout"]
+    assert [note["text"] for note in on_time["annotations"]] == ["v2"]
+    assert on_time["shapes"][0]["x0"] == "2026-01-01 01:30:00"
+    on_columns = with_versions({"layout": {}}, champions, ends, first_category=1)["layout"]
+    assert on_columns["shapes"][0]["x0"] == 1.5  # between the first window and the second
