@@ -197,6 +197,13 @@ class CategoricalProfile:
     def n(self) -> int:
         return sum(self.counts)
 
+    @property
+    def expected_unseen_share(self) -> float:
+        """Good-Turing estimate of the mass of categories the reference never saw: its share of
+        categories seen exactly once. About 0 for a few categories, several percent for ids, so
+        a window of a long tail brings that share of new categories with no drift at all."""
+        return sum(count == 1 for count in self.counts) / self.n if self.n else 0.0
+
     @classmethod
     def fit(cls, spec: FeatureSpec, column: CategoricalColumn) -> CategoricalProfile:
         return cls(

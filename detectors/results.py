@@ -37,6 +37,7 @@ class DriftResult:
 
     ``statistic`` is the test's own statistic (e.g. KS D, Pearson chi-squared); ``effect_size``
     is what ``threshold`` applies to (the statistic itself, except chi-squared's Cohen's w).
+    ``new_categories`` lists up to ten categories unseen in the reference, most frequent first.
     ``method`` says how it was computed: ``exact`` (full samples, as scipy), ``grid`` (reference
     quantile grid), ``bins`` (PSI bins or categories) or ``contingency``. ``adjusted_p_value`` is
     the p-value after multiple-testing correction (equal to ``p_value`` for a single test).
@@ -74,7 +75,8 @@ class QualityResult:
     """One data-quality check on one feature: ``failed`` when ``share`` exceeds ``threshold``.
 
     ``check`` is one of ``missing``, ``out_of_range``, ``new_category``, ``type_error``; ``share``
-    is ``count / n_rows`` (0 for an empty window).
+    is ``count / n_rows`` (0 for an empty window). ``examples`` holds up to five offending values
+    as escaped text (``repr``, long ones cut), most frequent first (new categories only).
     """
 
     feature: str
@@ -85,6 +87,7 @@ class QualityResult:
     threshold: float
     failed: bool
     message: str | None = None
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,18 +18,12 @@ MIN_EXPECTED = 5.0
 NEW_CATEGORY_DRIFT_SHARE = 0.05
 
 
-def expected_unseen_share(reference: CategoricalProfile) -> float:
-    """Good-Turing estimate of the mass of categories the reference never saw: its share of
-    categories seen exactly once. About 0 for a few categories, several percent for ids."""
-    return sum(count == 1 for count in reference.counts) / reference.n if reference.n else 0.0
-
-
 def new_categories_drift(reference: CategoricalProfile, window: CategoricalWindow) -> bool:
     """Whether the window's unseen categories exceed the share the reference leads us to expect
     unseen by more than :data:`NEW_CATEGORY_DRIFT_SHARE`, so they count as drift."""
     if not window.n_new:
         return False
-    excess = window.n_new / window.n - expected_unseen_share(reference)
+    excess = window.n_new / window.n - reference.expected_unseen_share
     return excess > NEW_CATEGORY_DRIFT_SHARE
 
 
@@ -43,7 +37,7 @@ def compared_unseen(reference: CategoricalProfile, window: CategoricalWindow) ->
     """
     if new_categories_drift(reference, window):
         return window.n_new
-    return min(window.n_new, round(expected_unseen_share(reference) * window.n))
+    return min(window.n_new, round(reference.expected_unseen_share * window.n))
 
 
 def category_counts(

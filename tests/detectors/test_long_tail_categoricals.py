@@ -78,3 +78,23 @@ def test_one_row_of_a_never_seen_category_does_not_drift(test: str, n: int) -> N
     result = make_test(test).test(profile, summarize(profile, window))
     assert not result.drifted
     assert result.new_categories == ("new",)
+
+
+@pytest.mark.parametrize("test", CATEGORICAL_TESTS)
+def test_a_new_category_drifts_once_its_share_passes_five_points(test: str) -> None:
+    profile = reference(FIVE)
+    window = FIVE.draw(np.random.default_rng(2), 10_000, False)
+    shares = {}
+    for new_rows in (300, 800):
+        frame = pd.concat([window[new_rows:], pd.Series(["new"] * new_rows)])
+        shares[new_rows] = make_test(test).test(profile, summarize(profile, frame)).drifted
+    assert shares == {300: False, 800: True}
+
+
+def test_a_drift_result_lists_the_ten_most_frequent_new_categories() -> None:
+    profile = reference(FIVE)
+    new = [f"n{i:02}" for i in range(30) for _ in range(i + 1)]
+    window = pd.concat([FIVE.draw(np.random.default_rng(3), 1_000, False), pd.Series(new)])
+    result = make_test("chi_squared").test(profile, summarize(profile, window))
+    assert result.new_categories == tuple(f"n{i:02}" for i in range(29, 19, -1))
+    assert result.message is not None and "and 20 more" in result.message
