@@ -28,21 +28,13 @@ import numpy as np
 from detectors.calibration import IsotonicCalibration, Placement
 from detectors.columns import FloatArray
 from detectors.documents import StoredDocument
+from detectors.labelled import LabelledRows, as_task, averaged_classes, resolve_class_labels
 from detectors.metrics import ClassifierRows, classification_metric, undefined
 from detectors.outputs import Values, read_classifier_outputs
-from detectors.performance import (
-    ESTIMATED,
-    LabelledRows,
-    PerformanceBaseline,
-    PerformanceRule,
-    as_task,
-    averaged_classes,
-    judge,
-    report,
-    resolve_class_labels,
-)
+from detectors.performance import PerformanceBaseline
 from detectors.prediction import Task
 from detectors.results import PerformanceReport
+from detectors.rules import ESTIMATED, PerformanceRule, judge, report
 
 
 @dataclass(frozen=True, slots=True, eq=False)

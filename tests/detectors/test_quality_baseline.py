@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from detectors import PerformanceBaseline, PerformanceRule, realized_performance
-from detectors.performance import MetricBaseline
+from detectors.rules import MetricBaseline
 from tests.detectors.quality_factories import binary_sample
 
 
