@@ -87,9 +87,18 @@ class PerformanceBaseline(StoredDocument):
             whole = rows.metric(metric)
             if math.isnan(whole.value):
                 raise ValueError(f"cannot fit the baseline on the reference: {whole.message}")
-            values = (rows.metric(metric, part).value for part in chunk_slices(rows.n, chunks))
+            parts = [rows.metric(metric, part) for part in chunk_slices(rows.n, chunks)]
+            defined = [part for part in parts if not math.isnan(part.value)]
+            chunk_variance = sum(p.sampling_variance() for p in defined) / max(len(defined), 1)
             fitted.append(
-                MetricBaseline(metric, whole.value, tuple(v for v in values if not math.isnan(v)))
+                MetricBaseline(
+                    metric,
+                    whole.value,
+                    tuple(part.value for part in defined),
+                    variance=whole.sampling_variance(),
+                    chunk_rows=rows.n // chunks,
+                    chunk_variance=chunk_variance,
+                )
             )
         return cls(task, texts, rows.n, chunks, tuple(fitted))
 

@@ -61,14 +61,18 @@ class PerformanceRule:
         check_int("min_labels", self.min_labels, 1, 1_000_000_000)
         check_float("confidence", self.confidence, 0.5, 0.999, open_low=False)
 
-    def margin(self, reference: MetricBaseline) -> float:
+    def margin(self, reference: MetricBaseline, n_rows: int | None = None) -> float:
+        """The distance of the alert bound from the reference value; the ``std_factor`` part
+        is sized to a window of ``n_rows`` rows (:meth:`MetricBaseline.window_std`), or the
+        chunk standard deviation when None."""
         parts = [0.0]
         if self.max_drop is not None:
             parts.append(self.max_drop)
         if self.relative_drop is not None:
             parts.append(self.relative_drop * abs(reference.value))
         if self.std_factor is not None:
-            parts.append(self.std_factor * reference.chunk_std)
+            spread = reference.chunk_std if n_rows is None else reference.window_std(n_rows)
+            parts.append(self.std_factor * spread)
         return max(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,11 +93,19 @@ class PerformanceRule:
 @dataclass(frozen=True, slots=True)
 class MetricBaseline:
     """A metric on the whole reference and on each of its consecutive chunks (chunks where the
-    metric is undefined, e.g. holding one class only, are left out)."""
+    metric is undefined, e.g. holding one class only, are left out).
+
+    ``variance`` is the sampling variance of ``value`` (delta method), ``chunk_rows`` the rows per
+    chunk and ``chunk_variance`` the mean sampling variance of a chunk's value; all three are 0
+    in baselines stored before they existed, which then judge by :attr:`chunk_std` alone.
+    """
 
     metric: Metric
     value: float
     chunk_values: tuple[float, ...]
+    variance: float = 0.0
+    chunk_rows: int = 0
+    chunk_variance: float = 0.0
 
     @property
     def chunk_std(self) -> float:
@@ -101,6 +113,16 @@ class MetricBaseline:
         if len(self.chunk_values) < 2:
             return 0.0
         return float(np.std(self.chunk_values, ddof=1))
+
+    def window_std(self, n_rows: int) -> float:
+        """Standard deviation of the metric on a window of ``n_rows`` rows like the reference:
+        the chunks' sampling variance scaled from ``chunk_rows`` to ``n_rows``, plus whatever
+        variation between chunks exceeds their sampling variance (a reference drifting over
+        time). The chunk standard deviation when the chunk size is unknown."""
+        if not self.chunk_rows or n_rows <= 0:
+            return self.chunk_std
+        between = max(0.0, self.chunk_std**2 - self.chunk_variance)
+        return math.sqrt(between + self.chunk_variance * self.chunk_rows / n_rows)
 
     def chunk_quantile(self, q: float) -> float:
         return float(np.quantile(self.chunk_values, q)) if self.chunk_values else self.value
@@ -113,11 +135,21 @@ class MetricBaseline:
             "chunk_std": self.chunk_std,
             "chunk_p05": self.chunk_quantile(0.05),
             "chunk_p95": self.chunk_quantile(0.95),
+            "variance": self.variance,
+            "chunk_rows": self.chunk_rows,
+            "chunk_variance": self.chunk_variance,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricBaseline:
-        return cls(Metric(data["metric"]), data["value"], tuple(data["chunk_values"]))
+        return cls(
+            Metric(data["metric"]),
+            data["value"],
+            tuple(data["chunk_values"]),
+            data.get("variance", 0.0),
+            data.get("chunk_rows", 0),
+            data.get("chunk_variance", 0.0),
+        )
 
 
 def judge(
@@ -134,7 +166,7 @@ def judge(
     """The result for one metric: interval, bounds and the degradation verdict (see
     :class:`detectors.results.PerformanceResult`)."""
     metric = rule.metric
-    margin = rule.margin(reference)
+    margin = rule.margin(reference, n_used)
     higher = metric.higher_is_better
     lower_bound = reference.value - margin if higher else None
     upper_bound = None if higher else reference.value + margin
@@ -144,10 +176,12 @@ def judge(
     z = float(stats.norm.ppf(0.5 + rule.confidence / 2))
     ci_low = max(value.value - z * standard_error, 0.0)
     ci_high = min(value.value + z * standard_error, metric.upper_limit)
+    # The verdict's interval is the difference's: the reference value has its own sampling error.
+    reach = z * math.sqrt(standard_error**2 + reference.variance)
     beyond = (
-        value.value < reference.value - margin and ci_high < reference.value
+        value.value < reference.value - margin and value.value + reach < reference.value
         if higher
-        else value.value > reference.value + margin and ci_low > reference.value
+        else value.value > reference.value + margin and value.value - reach > reference.value
     )
     enough = n_used >= rule.min_labels
     if not math.isnan(value.value) and not enough:
