@@ -224,8 +224,13 @@ class PerformanceReport:
 class MultivariateDriftResult:
     """Drift of all features at once: the window's mean PCA reconstruction error (``statistic``)
     against ``threshold``, the reference mean plus k standard deviations for a window of this
-    size. ``drifted`` when the statistic exceeds the threshold; undefined (empty window) is NaN
-    with ``drifted=False`` and a ``message``."""
+    size. ``drifted`` when the statistic exceeds the threshold *and* the floor, the reference mean
+    raised by the minimum relative rise (so a huge window does not flag a negligible change);
+    undefined (empty window) is NaN with ``drifted=False`` and a ``message``.
+    ``missing_share`` is the window's share of missing values over all features (imputed with the
+    reference means, which pulls rows toward the reference and can hide drift);
+    ``missing_spike`` when it exceeds the reference's ``reference_missing_share`` by more than
+    0.05, reported whether or not the error rose."""
 
     method: str
     statistic: float
@@ -236,6 +241,10 @@ class MultivariateDriftResult:
     n_cur: int
     components: int
     message: str | None = None
+    floor: float = math.nan
+    missing_share: float = 0.0
+    reference_missing_share: float = 0.0
+    missing_spike: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = _json_safe(dataclasses.asdict(self))
