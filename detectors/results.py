@@ -162,9 +162,11 @@ def _json_safe(value: Any) -> Any:
 class PerformanceResult:
     """One model-quality metric on one window, realized from labels or estimated without them.
 
-    ``method`` is ``realized`` (computed on the labelled rows) or ``estimated`` (expected value
-    from calibrated confidence, no labels used). ``ci_low``/``ci_high`` is the normal interval at
-    ``confidence`` around ``value`` with ``standard_error``, clipped to the metric's range.
+    ``method`` is ``realized`` (computed on the labelled rows), ``estimated`` (expected value
+    from calibrated confidence, no labels used) or ``estimated_with_labels`` (that estimate
+    corrected by the labels already arrived, prediction-powered). ``ci_low``/``ci_high`` is the
+    normal interval at ``confidence`` around ``value`` with ``standard_error``, clipped to the
+    metric's range.
     ``n_labelled`` counts the labelled rows used (0 for estimates), ``n_window`` the window's
     rows, ``label_completeness`` is their ratio. ``reference`` is the metric on the reference
     data; ``lower_bound`` (metrics where higher is better) or ``upper_bound`` (losses) is where
