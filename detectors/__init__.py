@@ -17,7 +17,7 @@ from detectors.drift import compare_samples, detect_drift
 from detectors.estimation import PerformanceEstimator, estimate_performance
 from detectors.metrics import Metric
 from detectors.multivariate import MultivariateProfile, multivariate_drift
-from detectors.performance import PerformanceBaseline, PerformanceRule, realized_performance
+from detectors.performance import PerformanceBaseline, realized_performance
 from detectors.prediction import Task
 from detectors.profile import ReferenceProfile
 from detectors.quality import QualityThresholds
@@ -31,6 +31,7 @@ from detectors.results import (
     PerformanceResult,
     QualityResult,
 )
+from detectors.rules import PerformanceRule
 from detectors.schema import FeatureKind, FeatureSpec, infer_schema
 
 __all__ = [

@@ -8,14 +8,16 @@ NDCG here: the relevance of a feature is its baseline importance. Rank the featu
 importance (ties by baseline rank), DCG = sum(relevance / log2(position + 1)) over the first
 ``top_k`` positions; NDCG = DCG / DCG of the baseline ranking. It is 1 when the ranking is
 unchanged and falls most when important features drop down the list; swaps among unimportant
-features barely move it.
+features barely move it. Its threshold is learned from the reference sample's own rows
+(:func:`detectors.importance.ndcg_threshold`); 0.9 is only the fallback for baselines stored
+without them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,11 +25,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from detectors.importance import change_intervals, ndcg, ndcg_threshold, rank_order, ranks
 from detectors.validation import check_float, check_int
 
 PredictFunction = Callable[[pd.DataFrame], Any]
 TREE = "tree"
 PERMUTATION = "permutation"
+FALLBACK_THRESHOLD = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,9 @@ class ExplainerSettings:
 class AttributionBaseline:
     """Mean |SHAP| per feature on a reference sample, plus what is needed to explain a window
     the same way (the background rows and the reference dtypes for model-agnostic explainers).
+    ``magnitudes`` keeps the per-row |SHAP| of the sample (averaged over outputs), from which a
+    drift run learns its NDCG threshold and the intervals of each feature's change; a baseline
+    stored without them falls back to the fixed threshold 0.9 and no intervals.
 
     Store :meth:`to_json` next to the reference profile.
     """
@@ -63,10 +70,11 @@ class AttributionBaseline:
     settings: ExplainerSettings
     background: tuple[tuple[Any, ...], ...]
     dtypes: tuple[str, ...]
+    magnitudes: tuple[tuple[float, ...], ...] = ()
 
     @property
     def ranking(self) -> tuple[str, ...]:
-        return tuple(self.features[i] for i in _rank_order(self.importance))
+        return tuple(self.features[i] for i in rank_order(self.importance))
 
     @classmethod
     def fit(
@@ -84,15 +92,16 @@ class AttributionBaseline:
         rng = np.random.default_rng(settings.seed)
         background = _sample(reference, settings.background_size, rng)
         sample = _sample(reference, settings.sample_size, rng)
-        importance, explainer, _ = _importance(model, sample, background, settings)
+        magnitudes, explainer, _ = _magnitudes(model, sample, background, settings)
         return cls(
             features=tuple(str(c) for c in reference.columns),
-            importance=importance,
+            importance=tuple(magnitudes.mean(axis=0).tolist()),
             explainer=explainer,
             n_samples=len(sample),
             settings=settings,
             background=_rows(background),
             dtypes=tuple(str(t) for t in reference.dtypes),
+            magnitudes=tuple(tuple(row) for row in magnitudes.tolist()),
         )
 
     def background_frame(self) -> pd.DataFrame:
@@ -108,6 +117,7 @@ class AttributionBaseline:
             "settings": asdict(self.settings),
             "background": [list(row) for row in self.background],
             "dtypes": list(self.dtypes),
+            "magnitudes": [list(row) for row in self.magnitudes],
         }
 
     @classmethod
@@ -120,6 +130,7 @@ class AttributionBaseline:
             settings=ExplainerSettings(**data["settings"]),
             background=tuple(tuple(row) for row in data["background"]),
             dtypes=tuple(data["dtypes"]),
+            magnitudes=tuple(tuple(row) for row in data.get("magnitudes", ())),
         )
 
     def to_json(self) -> str:
@@ -132,7 +143,10 @@ class AttributionBaseline:
 
 @dataclass(frozen=True, slots=True)
 class AttributionShift:
-    """How one feature's global importance moved; ranks start at 1."""
+    """How one feature's global importance moved; ranks start at 1. ``shift_low`` and
+    ``shift_high`` bound ``shift`` (95% percentile bootstrap over both samples' rows; NaN for a
+    baseline stored without its per-row magnitudes), so a change in magnitude shows even when
+    the ranking holds."""
 
     feature: str
     baseline_importance: float
@@ -140,12 +154,16 @@ class AttributionShift:
     shift: float
     baseline_rank: int
     current_rank: int
+    shift_low: float = math.nan
+    shift_high: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
 class AttributionDriftResult:
     """NDCG of the window's importance ranking against the baseline; ``drifted`` when it falls
-    below ``threshold``. ``shifts`` lists every feature, by baseline rank."""
+    below ``threshold``. ``threshold_method`` says where the threshold came from:
+    ``reference_subsamples`` (learned), ``fallback`` (0.9: the baseline has too few stored rows)
+    or ``given``. ``shifts`` lists every feature, by baseline rank."""
 
     ndcg: float
     threshold: float
@@ -155,6 +173,7 @@ class AttributionDriftResult:
     n_cur: int
     shifts: tuple[AttributionShift, ...]
     message: str | None = None
+    threshold_method: str = "given"
 
 
 def attribution_drift(
@@ -162,11 +181,16 @@ def attribution_drift(
     model: object,
     current: pd.DataFrame,
     *,
-    threshold: float = 0.9,
+    threshold: float | None = None,
     top_k: int | None = None,
 ) -> AttributionDriftResult:
-    """Explain a seeded sample of ``current`` (the baseline's budget and seed) and compare."""
-    check_float("threshold", threshold, 0.0, 1.0, open_low=True)
+    """Explain a seeded sample of ``current`` (the baseline's budget and seed) and compare.
+
+    ``threshold`` None (the default) learns it from the baseline's rows for this window's
+    sample size (:func:`detectors.importance.ndcg_threshold`), else uses the given value.
+    """
+    if threshold is not None:
+        check_float("threshold", threshold, 0.0, 1.0, open_low=True)
     if top_k is not None:
         check_int("top_k", top_k, 1, len(baseline.features))
     missing = [name for name in baseline.features if name not in current.columns]
@@ -175,7 +199,7 @@ def attribution_drift(
     if current.empty:
         return AttributionDriftResult(
             math.nan,
-            threshold,
+            FALLBACK_THRESHOLD if threshold is None else threshold,
             False,
             baseline.explainer,
             baseline.n_samples,
@@ -185,22 +209,41 @@ def attribution_drift(
         )
     rng = np.random.default_rng(baseline.settings.seed + 1)
     sample = _sample(current[list(baseline.features)], baseline.settings.sample_size, rng)
-    importance, explainer, note = _importance(
+    magnitudes, explainer, note = _magnitudes(
         model, sample, baseline.background_frame(), baseline.settings
     )
+    importance = magnitudes.mean(axis=0)
     score = ndcg(baseline.importance, importance, top_k=top_k)
-    current_rank = _ranks(importance)
-    baseline_rank = _ranks(baseline.importance)
-    shifts = sorted(
-        (
-            AttributionShift(name, base, now, now - base, baseline_rank[i], current_rank[i])
-            for i, (name, base, now) in enumerate(
-                zip(baseline.features, baseline.importance, importance, strict=True)
-            )
-        ),
-        key=lambda s: s.baseline_rank,
-    )
+    reference = np.asarray(baseline.magnitudes, dtype=np.float64)
+    learned = None
+    if threshold is None and reference.size:
+        learned = ndcg_threshold(reference, len(sample), seed=baseline.settings.seed, top_k=top_k)
+    method = "given" if threshold is not None else "fallback"
+    if learned is not None:
+        threshold, method = learned, "reference_subsamples"
+    threshold = FALLBACK_THRESHOLD if threshold is None else threshold
+    low = high = np.full(len(baseline.features), math.nan)
+    if reference.size:
+        low, high = change_intervals(reference, magnitudes, seed=baseline.settings.seed)
+    current_rank = ranks(importance)
+    baseline_rank = ranks(baseline.importance)
+    shifts = [
+        AttributionShift(
+            name,
+            base,
+            float(importance[i]),
+            float(importance[i]) - base,
+            baseline_rank[i],
+            current_rank[i],
+            float(low[i]),
+            float(high[i]),
+        )
+        for i, (name, base) in enumerate(zip(baseline.features, baseline.importance, strict=True))
+    ]
+    shifts.sort(key=lambda s: s.baseline_rank)
     notes = [note] if note else []
+    if method == "fallback":
+        notes.append(f"NDCG threshold {FALLBACK_THRESHOLD} (baseline without enough stored rows)")
     if explainer != baseline.explainer:
         notes.append(f"baseline explained with {baseline.explainer}, window with {explainer}")
     if sum(baseline.importance) == 0:
@@ -209,6 +252,7 @@ def attribution_drift(
         ndcg=score,
         threshold=threshold,
         drifted=score < threshold,
+        threshold_method=method,
         explainer=explainer,
         n_ref=baseline.n_samples,
         n_cur=len(sample),
@@ -217,60 +261,21 @@ def attribution_drift(
     )
 
 
-def ndcg(
-    baseline_importance: Sequence[float],
-    current_importance: Sequence[float],
-    *,
-    top_k: int | None = None,
-) -> float:
-    """NDCG of the current ranking with the baseline importances as relevance.
-
-    >>> ndcg([0.5, 0.3, 0.2], [0.6, 0.3, 0.1])
-    1.0
-    >>> round(ndcg([0.5, 0.3, 0.2], [0.1, 0.3, 0.6]), 3)
-    0.81
-    """
-    relevance = np.asarray(baseline_importance, dtype=np.float64)
-    k = len(relevance) if top_k is None else top_k
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    ideal = float(np.sum(relevance[_rank_order(baseline_importance)][:k] * discounts))
-    if ideal == 0:
-        return 1.0
-    order = _rank_order(current_importance, tie_break=_ranks(baseline_importance))
-    return float(np.sum(relevance[order][:k] * discounts)) / ideal
-
-
-def _rank_order(
-    importance: Sequence[float], tie_break: Sequence[int] | None = None
-) -> npt.NDArray[np.int64]:
-    """Feature indices from most to least important; ties by ``tie_break`` then position."""
-    values = np.asarray(importance, dtype=np.float64)
-    secondary = np.arange(values.size) if tie_break is None else np.asarray(tie_break)
-    return np.lexsort((secondary, -values)).astype(np.int64)
-
-
-def _ranks(importance: Sequence[float]) -> list[int]:
-    ranks = [0] * len(importance)
-    for position, index in enumerate(_rank_order(importance), start=1):
-        ranks[int(index)] = position
-    return ranks
-
-
 def _rows(frame: pd.DataFrame) -> tuple[tuple[Any, ...], ...]:
     """Rows as plain Python values (None for missing), so they serialise to JSON exactly."""
     rows = frame.astype(object).to_numpy().tolist()
     return tuple(tuple(None if pd.isna(value) else value for value in row) for row in rows)
 
 
-def _importance(
+def _magnitudes(
     model: object, sample: pd.DataFrame, background: pd.DataFrame, settings: ExplainerSettings
-) -> tuple[tuple[float, ...], str, str | None]:
-    """Mean |SHAP| per feature over the sample (and over classes or outputs, if several)."""
+) -> tuple[npt.NDArray[np.float64], str, str | None]:
+    """|SHAP| per row and feature (averaged over classes or outputs, if several)."""
     values, explainer, note = _shap_values(model, sample, background, settings)
     magnitude = np.abs(values)
     if magnitude.ndim == 3:
         magnitude = magnitude.mean(axis=2)
-    return tuple(magnitude.mean(axis=0).tolist()), explainer, note
+    return magnitude, explainer, note
 
 
 def _sample(frame: pd.DataFrame, size: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -32,6 +32,9 @@ from detectors.validation import check_int
 
 ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
 
+# A numerical reference with at most this many distinct values is discrete (counts, ratings).
+DISCRETE_MAX_VALUES = 20
+
 FORMAT = "detectors.ReferenceProfile"
 VERSION = 1
 
@@ -101,6 +104,9 @@ class NumericalProfile:
         if n:
             edges = np.unique(_quantiles(ordered, bins))
             grid = np.unique(np.concatenate([_quantiles(ordered, grid_size), edges]))
+            distinct = np.unique(ordered)
+            if distinct.size <= DISCRETE_MAX_VALUES:  # every value of a discrete reference
+                grid = distinct
         return cls(
             spec=spec,
             **_dropped_counts(column),
@@ -116,6 +122,13 @@ class NumericalProfile:
             cell_counts=_frozen(count_cells(grid, ordered)),
             sample=_frozen(ordered) if n <= sample_size else None,
         )
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the reference takes 2 to :data:`DISCRETE_MAX_VALUES` distinct values, every one
+        of them on the grid (no reference value strictly between two grid values)."""
+        between = self.cell_counts[2:-1:2]
+        return 2 <= self.grid.size <= DISCRETE_MAX_VALUES and not between.any()
 
     def bin_starts(self) -> IntArray:
         """First cell of each PSI bin: below-min, interior bins, above-max.
@@ -196,6 +209,13 @@ class CategoricalProfile:
     @property
     def n(self) -> int:
         return sum(self.counts)
+
+    @property
+    def expected_unseen_share(self) -> float:
+        """Good-Turing estimate of the mass of categories the reference never saw: its share of
+        categories seen exactly once. About 0 for a few categories, several percent for ids, so
+        a window of a long tail brings that share of new categories with no drift at all."""
+        return sum(count == 1 for count in self.counts) / self.n if self.n else 0.0
 
     @classmethod
     def fit(cls, spec: FeatureSpec, column: CategoricalColumn) -> CategoricalProfile:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from detectors.profile import FeatureProfile, NumericalProfile
+from detectors.profile import CategoricalProfile, FeatureProfile, NumericalProfile
 from detectors.results import QualityResult
 from detectors.validation import check_float
 from detectors.window import CategoricalWindow, FeatureWindow, NumericalWindow
+
+EXAMPLES = 5
+_EXAMPLE_LENGTH = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +22,11 @@ class QualityThresholds:
 
     ``max_missing_increase`` is relative to the reference: the window fails when its missing share
     exceeds the reference's by more than this (a non-nullable feature fails on any missing
-    value). The other limits are absolute: values outside the reference [min, max] (infinities
-    included), values in categories unseen in the reference, and values of the wrong type.
+    value). ``max_new_category_share`` is relative too: to the share of unseen categories the
+    reference leads us to expect (Good-Turing, see
+    :attr:`detectors.profile.CategoricalProfile.expected_unseen_share`; 0 for a few categories).
+    The other limits are absolute: values outside the reference [min, max] (infinities
+    included) and values of the wrong type.
 
     >>> QualityThresholds(max_out_of_range_share=1.5)
     Traceback (most recent call last):
@@ -72,19 +79,43 @@ def check_quality(
                 f"reference range [{reference.min!r}, {reference.max!r}]",
             )
         )
-    if isinstance(window, CategoricalWindow):
-        new = ", ".join(repr(c) for c in window.new_categories)
-        checks.append(
-            _check(
-                name,
-                "new_category",
-                window.n_new,
-                window.n_rows,
-                thresholds.max_new_category_share,
-                f"new categories: {new}" if new else None,
-            )
-        )
+    if isinstance(window, CategoricalWindow) and isinstance(reference, CategoricalProfile):
+        checks.append(_new_category_check(reference, window, thresholds.max_new_category_share))
     return tuple(checks)
+
+
+def _new_category_check(
+    reference: CategoricalProfile, window: CategoricalWindow, max_share: float
+) -> QualityResult:
+    """Values in categories the reference never saw, with the most frequent as examples."""
+    expected = reference.expected_unseen_share
+    examples = tuple(escaped(label) for label in window.new_categories[:EXAMPLES])
+    more = len(window.new_categories) - len(examples)
+    message = f"{len(window.new_categories)} new categories: {', '.join(examples)}"
+    if more:
+        message += f" and {more} more"
+    if expected:
+        message += f" (the reference leads us to expect {expected:.1%} of rows unseen)"
+    result = _check(
+        reference.name,
+        "new_category",
+        window.n_new,
+        window.n_rows,
+        min(1.0, expected + max_share),
+        message,
+    )
+    return dataclasses.replace(result, examples=examples)
+
+
+def escaped(label: str) -> str:
+    r"""A value as safe, short text for a message: ``repr`` (quotes, control characters escaped),
+    cut to 40 characters.
+
+    >>> print(escaped("line\nbreak"), escaped("x" * 50))
+    'line\nbreak' 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...
+    """
+    text = repr(label)
+    return text if len(text) <= _EXAMPLE_LENGTH else text[: _EXAMPLE_LENGTH - 3] + "..."
 
 
 def _check(

@@ -37,6 +37,7 @@ class DriftResult:
 
     ``statistic`` is the test's own statistic (e.g. KS D, Pearson chi-squared); ``effect_size``
     is what ``threshold`` applies to (the statistic itself, except chi-squared's Cohen's w).
+    ``new_categories`` lists up to ten categories unseen in the reference, most frequent first.
     ``method`` says how it was computed: ``exact`` (full samples, as scipy), ``grid`` (reference
     quantile grid), ``bins`` (PSI bins or categories) or ``contingency``. ``adjusted_p_value`` is
     the p-value after multiple-testing correction (equal to ``p_value`` for a single test).
@@ -74,7 +75,8 @@ class QualityResult:
     """One data-quality check on one feature: ``failed`` when ``share`` exceeds ``threshold``.
 
     ``check`` is one of ``missing``, ``out_of_range``, ``new_category``, ``type_error``; ``share``
-    is ``count / n_rows`` (0 for an empty window).
+    is ``count / n_rows`` (0 for an empty window). ``examples`` holds up to five offending values
+    as escaped text (``repr``, long ones cut), most frequent first (new categories only).
     """
 
     feature: str
@@ -85,6 +87,7 @@ class QualityResult:
     threshold: float
     failed: bool
     message: str | None = None
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +162,11 @@ def _json_safe(value: Any) -> Any:
 class PerformanceResult:
     """One model-quality metric on one window, realized from labels or estimated without them.
 
-    ``method`` is ``realized`` (computed on the labelled rows) or ``estimated`` (expected value
-    from calibrated confidence, no labels used). ``ci_low``/``ci_high`` is the normal interval at
-    ``confidence`` around ``value`` with ``standard_error``, clipped to the metric's range.
+    ``method`` is ``realized`` (computed on the labelled rows), ``estimated`` (expected value
+    from calibrated confidence, no labels used) or ``estimated_with_labels`` (that estimate
+    corrected by the labels already arrived, prediction-powered). ``ci_low``/``ci_high`` is the
+    normal interval at ``confidence`` around ``value`` with ``standard_error``, clipped to the
+    metric's range.
     ``n_labelled`` counts the labelled rows used (0 for estimates), ``n_window`` the window's
     rows, ``label_completeness`` is their ratio. ``reference`` is the metric on the reference
     data; ``lower_bound`` (metrics where higher is better) or ``upper_bound`` (losses) is where
@@ -221,8 +226,13 @@ class PerformanceReport:
 class MultivariateDriftResult:
     """Drift of all features at once: the window's mean PCA reconstruction error (``statistic``)
     against ``threshold``, the reference mean plus k standard deviations for a window of this
-    size. ``drifted`` when the statistic exceeds the threshold; undefined (empty window) is NaN
-    with ``drifted=False`` and a ``message``."""
+    size. ``drifted`` when the statistic exceeds the threshold *and* the floor, the reference mean
+    raised by the minimum relative rise (so a huge window does not flag a negligible change);
+    undefined (empty window) is NaN with ``drifted=False`` and a ``message``.
+    ``missing_share`` is the window's share of missing values over all features (imputed with the
+    reference means, which pulls rows toward the reference and can hide drift);
+    ``missing_spike`` when it exceeds the reference's ``reference_missing_share`` by more than
+    0.05, reported whether or not the error rose."""
 
     method: str
     statistic: float
@@ -233,6 +243,10 @@ class MultivariateDriftResult:
     n_cur: int
     components: int
     message: str | None = None
+    floor: float = math.nan
+    missing_share: float = 0.0
+    reference_missing_share: float = 0.0
+    missing_spike: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = _json_safe(dataclasses.asdict(self))

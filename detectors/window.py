@@ -47,7 +47,8 @@ class NumericalWindow:
 
 @dataclass(frozen=True, slots=True)
 class CategoricalWindow:
-    """A categorical window column as counts per reference category plus unseen categories."""
+    """A categorical window column as counts per reference category plus unseen categories (most
+    frequent first)."""
 
     n_rows: int
     n_missing: int
@@ -109,7 +110,10 @@ def _summarize_categorical(profile: CategoricalProfile, series: pd.Series) -> Ca
     column = read_categorical(series, profile.spec.kind)
     observed = dict(zip(column.labels, column.counts, strict=True))
     known = set(profile.categories)
-    new = tuple(label for label in column.labels if label not in known)
+    # most frequent first, so the first ones listed are the ones that matter
+    new = tuple(
+        sorted((label for label in column.labels if label not in known), key=lambda c: -observed[c])
+    )
     notes = _type_error_notes(column.n_type_errors, column.type_error_examples)
     if len(column.value_types) > 1:
         notes += (f"values of mixed types ({', '.join(column.value_types)}) compared as text",)

@@ -12,10 +12,15 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from detectors.profile import CategoricalProfile, FeatureProfile, NumericalProfile
+from detectors.quality import escaped
 from detectors.results import DriftResult, is_drift
 from detectors.schema import FeatureKind
+from detectors.stattests.categories import compared_unseen
 from detectors.validation import check_float
 from detectors.window import CategoricalWindow, FeatureWindow, NumericalWindow
+
+# DriftResult.new_categories lists the most frequent ones; a window of ids can bring thousands.
+NEW_CATEGORIES_LISTED = 10
 
 ProfileT = TypeVar("ProfileT", NumericalProfile, CategoricalProfile)
 WindowT = TypeVar("WindowT", NumericalWindow, CategoricalWindow)
@@ -81,7 +86,11 @@ class StatTest(ABC):
             drifted=is_drift(outcome.effect_size, outcome.p_value, self.threshold, p_threshold),
             n_ref=n_ref,
             n_cur=n_cur,
-            new_categories=window.new_categories if isinstance(window, CategoricalWindow) else (),
+            new_categories=(
+                window.new_categories[:NEW_CATEGORIES_LISTED]
+                if isinstance(window, CategoricalWindow)
+                else ()
+            ),
             message="; ".join(notes) if notes else None,
         )
 
@@ -139,7 +148,18 @@ def _shape_notes(reference: FeatureProfile, window: FeatureWindow) -> tuple[str,
         if len(reference.categories) == 1:
             notes.append(f"reference has a single category ({reference.categories[0]!r})")
         if window.new_categories:
-            which = ", ".join(repr(c) for c in window.new_categories)
-            only = "only " if window.n_new == window.n else ""
-            notes.append(f"window has {only}categories unseen in the reference: {which}")
+            notes.append(_unseen_note(reference, window))
     return tuple(notes)
+
+
+def _unseen_note(reference: CategoricalProfile, window: CategoricalWindow) -> str:
+    listed = window.new_categories[:NEW_CATEGORIES_LISTED]
+    which = ", ".join(escaped(c) for c in listed)
+    if len(window.new_categories) > len(listed):
+        which += f" and {len(window.new_categories) - len(listed)} more"
+    only = "only " if window.n_new == window.n else ""
+    note = f"window has {only}categories unseen in the reference: {which}"
+    left_out = window.n_new - compared_unseen(reference, window)
+    if left_out:
+        note += f"; {left_out} of their rows left to the data-quality check, not drift"
+    return note

@@ -8,6 +8,7 @@ from scipy import stats
 
 from detectors.columns import IntArray
 from detectors.profile import FeatureProfile, NumericalProfile
+from detectors.stattests.categories import category_counts
 from detectors.window import CategoricalWindow, FeatureWindow, NumericalWindow
 
 
@@ -15,14 +16,13 @@ def binned_counts(reference: FeatureProfile, window: FeatureWindow) -> tuple[Int
     """Reference and window counts over the same bins.
 
     Numerical: below-min catch-all, the reference-quantile bins, above-max catch-all.
-    Categorical: the reference categories, then one bucket for every unseen category.
+    Categorical: the cells of :func:`detectors.stattests.categories.category_counts` (rare and
+    unseen categories pooled).
     """
     if isinstance(reference, NumericalProfile) and isinstance(window, NumericalWindow):
         return reference.bin_counts(reference.cell_counts), reference.bin_counts(window.cell_counts)
     if isinstance(window, CategoricalWindow) and not isinstance(reference, NumericalProfile):
-        ref = np.asarray((*reference.counts, 0), dtype=np.int64)
-        cur = np.asarray((*window.counts, window.n_new), dtype=np.int64)
-        return ref, cur
+        return category_counts(reference, window)
     raise TypeError(f"feature {reference.name!r}: profile and window kinds differ")
 
 
@@ -50,3 +50,12 @@ def binned_p_value(reference: FeatureProfile, ref: IntArray, cur: IntArray) -> f
         cur = np.r_[cur[:2].sum(), cur[2:-2], cur[-2:].sum()]
     outcome = homogeneity_test(ref, cur)
     return 1.0 if outcome is None else outcome[1]
+
+
+def no_drift_divergence(ref: IntArray, cur: IntArray) -> float:
+    """The expected sum over bins of (q - p)^2 / p between two samples of one distribution,
+    (occupied bins - 1) * (1 / n_ref + 1 / n_cur): what PSI averages with no drift at all (and
+    8 x the Jensen-Shannon divergence). The effect sizes subtract it, so a small window over
+    many bins is not a large effect by noise alone."""
+    occupied = int(np.count_nonzero((ref + cur) > 0))
+    return max(occupied - 1, 0) * (1 / int(ref.sum()) + 1 / int(cur.sum()))

@@ -1,4 +1,4 @@
-"""Pearson chi-squared test of homogeneity over the union of categories."""
+"""Pearson chi-squared test of homogeneity over the categories, rare and unseen ones pooled."""
 
 from __future__ import annotations
 
@@ -17,17 +17,22 @@ from detectors.stattests.base import (
     narrow,
 )
 from detectors.stattests.bins import homogeneity_test
+from detectors.stattests.categories import category_counts
 from detectors.window import CategoricalWindow, FeatureWindow
 
 
 @dataclass(frozen=True, slots=True)
 class ChiSquared(StatTest):
-    """Chi-squared on the 2 x k table (reference counts, window counts) over every category seen
-    on either side, as ``scipy.stats.chi2_contingency(table, correction=False)``.
+    """Chi-squared on the 2 x k table (reference counts, window counts), as
+    ``scipy.stats.chi2_contingency(table, correction=False)``, over the cells of
+    :func:`detectors.stattests.categories.category_counts`: categories whose expected count is
+    under 5 and frequent unseen categories share one "other" cell; rare unseen ones are left
+    to the data-quality check (they are still listed in ``new_categories``).
 
-    A category unseen in the reference is one more column (its expected count is positive, so
-    the statistic stays finite) and is listed in ``new_categories``. The effect size is Cohen's
-    w = sqrt(chi2 / n_eff), which does not grow with the sample sizes.
+    The effect size is the bias-corrected Cohen's w = sqrt(max(0, chi2 - df) / n_eff): chi2 of
+    a table without drift averages its degrees of freedom, so plain sqrt(chi2 / n_eff) of a
+    small window with many cells is mostly noise; the corrected w is about 0 there and
+    converges to Cohen's w as the window grows.
 
     >>> ChiSquared(threshold=0.3).p_value_threshold
     0.01
@@ -43,12 +48,18 @@ class ChiSquared(StatTest):
 
     def _compute(self, reference: FeatureProfile, window: FeatureWindow) -> Outcome:
         reference, window = narrow(reference, window, CategoricalProfile, CategoricalWindow)
-        ref = np.asarray((*reference.counts, *(0 for _ in window.new_counts)), dtype=np.int64)
-        cur = np.asarray((*window.counts, *window.new_counts), dtype=np.int64)
-        outcome = homogeneity_test(ref, cur)
-        if outcome is None:
-            note = "a single category on both sides; nothing to compare"
-            return Outcome(0.0, 0.0, 1.0, "contingency", (note,))
-        statistic, p_value = outcome
-        n_eff = effective_size(int(ref.sum()), int(cur.sum()))
-        return Outcome(statistic, math.sqrt(statistic / n_eff), p_value, "contingency")
+        ref, cur = category_counts(reference, window)
+        return contingency_outcome(ref, cur, "contingency")
+
+
+def contingency_outcome(ref: np.ndarray, cur: np.ndarray, method: str) -> Outcome:
+    """Chi-squared homogeneity test on two rows of counts with the bias-corrected Cohen's w."""
+    outcome = homogeneity_test(ref, cur)
+    n_cur = int(cur.sum())
+    if outcome is None or n_cur == 0:
+        note = "a single category on both sides; nothing to compare"
+        return Outcome(0.0, 0.0, 1.0, method, (note,))
+    statistic, p_value = outcome
+    df = int(np.count_nonzero((ref + cur) > 0)) - 1
+    n_eff = effective_size(int(ref.sum()), n_cur)
+    return Outcome(statistic, math.sqrt(max(0.0, statistic - df) / n_eff), p_value, method)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -10,7 +11,7 @@ from scipy.spatial import distance
 from detectors.profile import FeatureProfile
 from detectors.schema import FeatureKind
 from detectors.stattests.base import Outcome, StatTest
-from detectors.stattests.bins import binned_counts, binned_p_value
+from detectors.stattests.bins import binned_counts, binned_p_value, no_drift_divergence
 from detectors.window import FeatureWindow
 
 
@@ -19,7 +20,9 @@ class JensenShannon(StatTest):
     """Jensen-Shannon distance (natural log, as ``scipy.spatial.distance.jensenshannon``) between
     the reference and window shares over the PSI bins. Bounded by sqrt(ln 2) ~ 0.83.
 
-    The p-value is Pearson's chi-squared homogeneity test on the same bins, as for PSI.
+    The p-value is Pearson's chi-squared homogeneity test on the same bins, as for PSI. The
+    effect size is the distance with the divergence expected with no drift taken out,
+    sqrt(max(0, JS^2 - no_drift_divergence / 8)).
 
     >>> JensenShannon().threshold
     0.035
@@ -34,4 +37,5 @@ class JensenShannon(StatTest):
     def _compute(self, reference: FeatureProfile, window: FeatureWindow) -> Outcome:
         ref, cur = binned_counts(reference, window)
         value = float(distance.jensenshannon(ref / ref.sum(), cur / cur.sum()))
-        return Outcome(value, value, binned_p_value(reference, ref, cur), "bins")
+        effect = math.sqrt(max(0.0, value**2 - no_drift_divergence(ref, cur) / 8))
+        return Outcome(value, effect, binned_p_value(reference, ref, cur), "bins")

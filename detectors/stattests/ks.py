@@ -10,10 +10,12 @@ import numpy as np
 from scipy import stats
 
 from detectors.columns import FloatArray
-from detectors.profile import NumericalProfile
-from detectors.stattests.base import Outcome, effective_size
+from detectors.profile import FeatureProfile, NumericalProfile
+from detectors.stattests.base import Outcome, effective_size, narrow
+from detectors.stattests.bins import homogeneity_test
+from detectors.stattests.categories import pool_rare
 from detectors.stattests.grid import NumericalTest, cell_cdfs
-from detectors.window import NumericalWindow
+from detectors.window import FeatureWindow, NumericalWindow
 
 _KSTWO_MAX_N = 10_000
 
@@ -29,6 +31,13 @@ class KolmogorovSmirnov(NumericalTest):
     the reference mass between two grid values, ~1/grid_size) with Smirnov's asymptotic p-value,
     computed as scipy's ``method="asymp"`` (Kolmogorov's limit above an effective size of 10,000).
 
+    A discrete reference (2 to 20 distinct values, see
+    :attr:`detectors.profile.NumericalProfile.discrete`) gives ``method="discrete"``: D on the
+    grid, exact there since every reference value is a grid value, with the p-value of Pearson's
+    chi-squared homogeneity test on the values (window values the reference never took, and
+    values expecting fewer than 5 rows, pooled as for categories). KS p-values assume continuous
+    data and are far too conservative with ties.
+
     >>> KolmogorovSmirnov(exact_max_size=-1)
     Traceback (most recent call last):
     ...
@@ -40,6 +49,12 @@ class KolmogorovSmirnov(NumericalTest):
     threshold: float = 0.1
     p_value_threshold: float | None = 0.01
     exact_max_size: int = 10_000
+
+    def _compute(self, reference: FeatureProfile, window: FeatureWindow) -> Outcome:
+        profile, summary = narrow(reference, window, NumericalProfile, NumericalWindow)
+        if profile.discrete:
+            return _discrete(profile, summary)
+        return NumericalTest._compute(self, reference, window)  # super() fails in slots classes
 
     def _exact(
         self, reference: NumericalProfile, reference_sample: FloatArray, window_values: FloatArray
@@ -61,3 +76,12 @@ def _asymptotic_p_value(d: float, n_eff: float) -> float:
     if n_eff <= _KSTWO_MAX_N:
         return float(stats.kstwo.sf(d, round(n_eff)))
     return float(stats.kstwobign.sf(d * math.sqrt(n_eff)))
+
+
+def _discrete(reference: NumericalProfile, window: NumericalWindow) -> Outcome:
+    ref_cdf, cur_cdf = cell_cdfs(reference, window)
+    d = float(np.max(np.abs(ref_cdf - cur_cdf)))
+    at_values = window.cell_counts[1::2]
+    ref, cur = pool_rare(reference.cell_counts[1::2], at_values, window.n - int(at_values.sum()))
+    outcome = homogeneity_test(ref, cur)
+    return Outcome(d, d, 1.0 if outcome is None else outcome[1], "discrete")

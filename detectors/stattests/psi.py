@@ -10,7 +10,7 @@ import numpy as np
 from detectors.profile import FeatureProfile
 from detectors.schema import FeatureKind
 from detectors.stattests.base import Outcome, StatTest
-from detectors.stattests.bins import binned_counts, binned_p_value
+from detectors.stattests.bins import binned_counts, binned_p_value, no_drift_divergence
 from detectors.validation import check_float
 from detectors.window import FeatureWindow
 
@@ -23,7 +23,8 @@ class PopulationStabilityIndex(StatTest):
     reference minimum and above its maximum; categorical ones the reference categories plus one
     bucket for unseen categories. Empty bins get the share ``epsilon`` (as Evidently does). The
     p-value is Pearson's chi-squared homogeneity test on the same bins (see
-    :func:`detectors.stattests.bins.binned_p_value`).
+    :func:`detectors.stattests.bins.binned_p_value`). The effect size is PSI less its expected
+    value with no drift (:func:`detectors.stattests.bins.no_drift_divergence`), at least 0.
 
     >>> PopulationStabilityIndex(threshold=0.2)
     PopulationStabilityIndex(threshold=0.2, p_value_threshold=0.01, epsilon=0.0001)
@@ -49,7 +50,8 @@ class PopulationStabilityIndex(StatTest):
         p = _floored_shares(ref, self.epsilon)
         q = _floored_shares(cur, self.epsilon)
         psi = float(np.sum((q - p) * np.log(q / p)))
-        return Outcome(psi, psi, binned_p_value(reference, ref, cur), "bins")
+        effect = max(0.0, psi - no_drift_divergence(ref, cur))
+        return Outcome(psi, effect, binned_p_value(reference, ref, cur), "bins")
 
 
 def _floored_shares(counts: np.ndarray, epsilon: float) -> np.ndarray:

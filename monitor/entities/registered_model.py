@@ -56,6 +56,13 @@ class ModelSchema(BaseModel):
     def feature_names(self) -> list[str]:
         return [feature.name for feature in self.features]
 
+    @property
+    def numeric_class_labels(self) -> bool:
+        """Whether every class label is an integer (``[0, 1]``), so 1, 1.0 and "1.0" are "1"."""
+        return bool(self.class_labels) and all(
+            label.lstrip("-").isdigit() for label in self.class_labels or ()
+        )
+
 
 class RegisteredModelBase(SQLModel):
     name: Name = TableField(unique=True, index=True, max_length=128)
@@ -124,6 +131,16 @@ class RegisteredModelCreate(BaseModel):
     features: list[FeatureSpec] = Field(min_length=1, max_length=2048)
     class_labels: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
     description: str = Field(default="", max_length=4096)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_as_text(cls, data: Any) -> Any:
+        """Integer class labels are stored as their text: [0, 1] is ["0", "1"]."""
+        labels = data.get("class_labels") if isinstance(data, dict) else None
+        if not isinstance(labels, list):
+            return data
+        text = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in labels]
+        return {**data, "class_labels": text}
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -14,6 +14,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
+from monitor.ingest.values import INTEGRAL_TEXT
 from monitor.services.errors import Unprocessable
 
 PREDICTION = "prediction"
@@ -176,6 +177,8 @@ class BatchNormaliser:
         if field.name not in batch.schema.names:
             return pa.nulls(batch.num_rows, field.type)
         raw = batch.column(field.name)
+        if field.name in (PREDICTION, LABEL) and pa.types.is_string(field.type):
+            raw = self._integer_class_text(raw)
         column = self._cast(raw, field)
         null_count = column.null_count
         if null_count and not field.nullable:
@@ -192,6 +195,17 @@ class BatchNormaliser:
         if field.name in (PREDICTION, LABEL) and pa.types.is_string(field.type):
             self._check_class_labels(column, field.name)
         return column
+
+    def _integer_class_text(self, raw: pa.Array) -> pa.Array:
+        """With integer class labels, a float column (what pandas writes for labels with gaps)
+        and texts such as "1.0" read as the integer's text, so they match the class "1"."""
+        if not self.schema.numeric_class_labels:
+            return raw
+        if pa.types.is_floating(raw.type) or pa.types.is_integer(raw.type):
+            raw = raw.cast(pa.string())
+        if pa.types.is_string(raw.type):
+            return pc.replace_substring_regex(raw, pattern=INTEGRAL_TEXT.pattern, replacement=r"\1")
+        return raw
 
     def _cast(self, raw: pa.Array, field: pa.Field) -> pa.Array:
         if raw.type == field.type:

@@ -5,9 +5,13 @@ Categorical integers become strings so one column holds one type.
 """
 
 import math
+import re
 from typing import Any
 
 from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
+
+# "1.0", "1.00" -> "1": how integral numbers read as text match integer class labels.
+INTEGRAL_TEXT = re.compile(r"^(-?\d+)\.0*$")
 
 PROBABILITY_SUM_TOLERANCE = 0.01
 _LARGEST_INTEGER = 2**63
@@ -60,12 +64,17 @@ def check_feature_value(kind: FeatureKind, value: Any) -> Any:
 
 
 def check_class_label(schema: ModelSchema, value: Any, what: str) -> str:
+    numeric = schema.numeric_class_labels
+    if numeric and isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1.0 is class "1" when the class labels are integers
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidValue(
             f"{what} must be one of the class labels {schema.class_labels}, got {_describe(value)}",
             "type_error",
         )
     label = str(value)
+    if numeric:
+        label = INTEGRAL_TEXT.sub(r"\1", label)
     if label not in (schema.class_labels or ()):
         raise InvalidValue(
             f"{what} {label!r} is not a class label of this model; expected one of "

@@ -68,3 +68,12 @@ def test_regression_labels_must_be_numbers(
     reply = client.post("/api/v1/models/price/labels", json=body, headers=ingest)
     assert reply.status_code == 422
     assert "must be a number" in reply.json()["detail"][0]["msg"]
+
+
+def test_integral_numbers_and_their_text_are_one_integer_class(
+    client: TestClient, labels_url: str, ingest: dict[str, str], engine: Engine
+) -> None:
+    labels = [{"request_id": "a", "label": 1.0}, {"request_id": "b", "label": "0.0"}]
+    reply = client.post(labels_url, json={"labels": labels}, headers=ingest)
+    assert reply.status_code == 202
+    assert _labels(engine) == {"a": "1", "b": "0"}

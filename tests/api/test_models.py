@@ -93,3 +93,12 @@ def test_update_refuses_to_remove_a_feature(client: TestClient, admin: dict[str,
     reply = client.patch("/api/v1/models/churn", json={"features": features}, headers=admin)
     assert reply.status_code == 422
     assert "cannot be removed" in reply.text
+
+
+def test_integer_class_labels_are_accepted_and_kept_as_text(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    payload = model_payload(task="multiclass_classification", class_labels=[0, 1, 2])
+    assert client.post("/api/v1/models", json=payload, headers=admin).status_code == 201
+    body = client.get("/api/v1/models/churn", headers=admin).json()
+    assert body["class_labels"] == ["0", "1", "2"]

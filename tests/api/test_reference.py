@@ -221,3 +221,15 @@ def test_reference_over_the_size_limit_is_413(
     client.app.state.settings.max_reference_bytes = 1024  # type: ignore[attr-defined]
     reply = client.post(URL, content=_csv(_frame()), headers={**admin, "content-type": "text/csv"})
     assert reply.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("encode", "content_type"), [(_csv, "text/csv"), (_parquet, "application/vnd.apache.parquet")]
+)
+def test_a_float_label_column_matches_integer_class_labels(
+    client: TestClient, churn: None, admin: dict[str, str], engine: Engine, encode, content_type
+) -> None:
+    frame = _frame().assign(label=[float(i % 2) for i in range(100)])  # what pandas writes
+    reply = client.post(URL, content=encode(frame), headers={**admin, "content-type": content_type})
+    assert reply.status_code == 201, reply.text
+    assert _stored_frame(engine)["label"].tolist() == [str(i % 2) for i in range(100)]

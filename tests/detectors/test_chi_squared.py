@@ -41,10 +41,12 @@ def test_chi_squared_reports_an_unseen_category_with_a_finite_statistic() -> Non
     assert result.message == "window has categories unseen in the reference: 'new'"
 
 
-def test_chi_squared_effect_size_is_cohens_w() -> None:
+def test_chi_squared_effect_size_is_cohens_w_less_its_no_drift_expectation() -> None:
     result = chi_squared(["a"] * 600 + ["b"] * 400, ["a"] * 150 + ["b"] * 250)
     n_eff = 1_000 * 400 / 1_400
-    assert result.effect_size == pytest.approx(math.sqrt(result.statistic / n_eff), rel=1e-12)
+    degrees_of_freedom = 1
+    expected = math.sqrt((result.statistic - degrees_of_freedom) / n_eff)
+    assert result.effect_size == pytest.approx(expected, rel=1e-12)
 
 
 def test_chi_squared_with_one_category_on_both_sides_is_zero_with_a_message() -> None:

@@ -57,7 +57,23 @@ def test_new_category_share_fails_above_its_threshold() -> None:
         thresholds=thresholds,
     )
     assert (checks["new_category"].share, checks["new_category"].failed) == (0.5, True)
-    assert checks["new_category"].message == "new categories: 'y', 'z'"
+    assert checks["new_category"].message == "2 new categories: 'y', 'z'"
+
+
+def test_new_categories_are_reported_with_capped_escaped_examples_most_frequent_first() -> None:
+    current = pd.Series(["a"] * 90 + ["z\n"] * 3 + ["x" * 60] * 2 + list("pqrst"))
+    check = quality(pd.Series(["a", "b"] * 500), current, "categorical")["new_category"]
+    assert (check.count, check.share, check.failed) == (10, 0.1, True)
+    assert check.examples == ("'z\\n'", "'" + "x" * 36 + "...", "'p'", "'q'", "'r'")
+    assert check.message is not None and check.message.endswith("and 2 more")
+
+
+def test_new_category_limit_adds_the_unseen_share_a_long_tail_leads_us_to_expect() -> None:
+    reference = pd.Series(["a"] * 800 + [f"id{i}" for i in range(200)])  # 20% seen once
+    current = pd.Series(["a"] * 85 + [f"new{i}" for i in range(15)])
+    check = quality(reference, current, "categorical")
+    assert check["new_category"].threshold == pytest.approx(0.21)
+    assert not check["new_category"].failed
 
 
 def test_type_errors_fail_by_default() -> None:

@@ -138,3 +138,36 @@ def test_profile_refuses_invalid_settings(settings: dict[str, object], message: 
 def test_result_to_dict_is_strict_json() -> None:
     data = multivariate_drift(profile(), reference().iloc[:0]).to_dict()
     assert data["statistic"] is None and data["method"] == "pca_reconstruction"
+
+
+def correlated(rows: int, rho: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(rows)
+    b = rho * a + np.sqrt(1 - rho**2) * rng.standard_normal(rows)
+    return pd.DataFrame({"a": a, "b": b, "c": rng.gamma(2.0, size=rows)})
+
+
+@functools.cache
+def correlated_profile() -> MultivariateProfile:
+    schema = [FeatureSpec(name, "numerical") for name in "abc"]
+    return MultivariateProfile.fit(correlated(100_000, 0.6, seed=0), schema)
+
+
+def test_a_significant_but_negligible_rise_of_the_error_does_not_drift() -> None:
+    result = multivariate_drift(correlated_profile(), correlated(300_000, 0.58, seed=1))
+    assert result.statistic > result.threshold and result.statistic < result.floor
+    assert not result.drifted
+
+
+def test_a_correlation_falling_by_a_tenth_drifts_past_the_floor() -> None:
+    result = multivariate_drift(correlated_profile(), correlated(300_000, 0.45, seed=1))
+    assert result.drifted and result.floor == pytest.approx(1.1 * result.reference)
+
+
+def test_a_spike_of_missing_values_is_reported_even_when_the_error_falls() -> None:
+    window = correlated(2_000, 0.6, seed=2)
+    window.loc[: len(window) // 2, "b"] = np.nan
+    result = multivariate_drift(correlated_profile(), window)
+    assert result.missing_spike and not result.drifted
+    assert result.missing_share == pytest.approx(1_001 / 6_000)
+    assert result.message is not None and result.message.startswith("missing values spiked")

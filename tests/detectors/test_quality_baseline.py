@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from detectors import PerformanceBaseline, PerformanceRule, realized_performance
-from detectors.performance import MetricBaseline
-from tests.detectors.quality_factories import binary_sample
+from detectors.rules import MetricBaseline
+from tests.detectors.quality_factories import WEIGHTS, binary_sample
 
 
 @functools.cache
@@ -170,3 +170,40 @@ def test_class_labels_default_to_the_sorted_text_labels_seen() -> None:
         ["dog", "cat"] * 20, ["cat", "eel"] * 20, "multiclass_classification"
     )
     assert fitted.class_labels == ("cat", "dog", "eel")
+
+
+@functools.cache
+def small_baseline() -> PerformanceBaseline:
+    sample = binary_sample(2_000, seed=21)
+    return PerformanceBaseline.fit(
+        sample.scores, sample.labels, "binary_classification", metrics=["roc_auc"]
+    )
+
+
+def test_margin_narrows_as_the_window_holds_more_labelled_rows() -> None:
+    auc, rule = small_baseline().metric("roc_auc"), PerformanceRule("roc_auc")
+    margins = [rule.margin(auc, n) for n in (100, 1_000, 10_000)]
+    assert margins == sorted(margins, reverse=True)
+    assert margins[-1] < rule.margin(auc) / 2  # the chunk-sized margin of a 2,000-row reference
+
+
+def test_margin_for_a_chunk_sized_window_keeps_the_larger_of_spread_and_sampling_error() -> None:
+    auc = small_baseline().metric("roc_auc")
+    expected = 3 * max(auc.chunk_std, math.sqrt(auc.chunk_variance))
+    assert PerformanceRule("roc_auc").margin(auc, auc.chunk_rows) == pytest.approx(expected)
+
+
+def test_a_small_drop_on_a_well_labelled_window_is_degraded() -> None:
+    weaker = 0.8 * WEIGHTS  # the labels follow the features less closely
+    sample = binary_sample(10_000, seed=22, weights=weaker)
+    result = realized_performance(small_baseline(), sample.scores, sample.labels).result("roc_auc")
+    assert 0.02 < result.reference - result.value < 0.06 and result.degraded
+
+
+def test_a_baseline_stored_without_sampling_variances_judges_by_the_chunk_spread() -> None:
+    stored = small_baseline().to_dict()
+    for metric in stored["metrics"]:
+        for key in ("variance", "chunk_rows", "chunk_variance"):
+            del metric[key]
+    auc = PerformanceBaseline.from_dict(stored).metric("roc_auc")
+    assert PerformanceRule("roc_auc").margin(auc, 10_000) == 3 * auc.chunk_std

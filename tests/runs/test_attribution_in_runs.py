@@ -74,7 +74,7 @@ def test_run_records_ndcg_and_each_features_importance_shift(
     attribution = [r for r in run["results"] if r["role"] == "attribution"]
     (verdict,) = [r for r in attribution if r["test"] == "shap_ndcg"]
     assert 0.0 <= verdict["statistic"] <= 1.0
-    assert verdict["threshold"] == 0.9
+    assert 0.5 < verdict["threshold"] <= 1.0  # learned from reference subsamples, not a fixed 0.9
     shifts = {r["feature"] for r in attribution if r["test"] == "mean_abs_shap"}
     assert shifts == {"x0", "x1", "x2", "x3", "x4", "x5", "region", "device"}
 
