@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest reference upload (CSV, Parquet or NDJSON) accepted (413 above it).",
     )
+    max_other_request_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest body of any other request (models, channels, pipelines, the "
+        "dashboard's callbacks); refused with 413 before it is read, key or no key.",
+    )
     reference_chunk_rows: int = Field(
         65_536, ge=1024, description="Rows per stored Parquet chunk of a reference data set."
     )

@@ -10,7 +10,8 @@ def run_monitor(
     *args: str, cwd: Path, database_url: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero."""
-    env = {"PATH": "/usr/bin:/bin"}
+    # This checkout's packages, not whichever one the environment was installed from.
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     if database_url is not None:
         env["MONITOR_DATABASE_URL"] = database_url
     return subprocess.run(
