@@ -37,7 +37,7 @@ def serve(host: str, port: int) -> None:
         # Unset, this API is public where it listens: the dashboard mounted here calls it there.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         settings = settings.model_copy(update={"public_url": f"http://{local}:{port}"})
-    click.echo(f"store: {settings.resolved_database_url}", err=True)
+    click.echo(f"store: {settings.shown_database_url}", err=True)
     # Everything imported so far lives as long as the process: keep the collector from
     # rescanning it on every collection of request garbage (about 20% more throughput).
     gc.collect()
@@ -81,7 +81,7 @@ def scheduler() -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"scheduler for {settings.resolved_database_url}", err=True)
+    click.echo(f"scheduler for {settings.shown_database_url}", err=True)
     MonitorScheduler(settings).run(stop)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Environment(StrEnum):
@@ -248,6 +249,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'monitor.db').resolve()}"
+
+    @property
+    def shown_database_url(self) -> str:
+        """The store's URL as it may be printed and logged: its password hidden."""
+        return make_url(self.resolved_database_url).render_as_string(hide_password=True)
 
 
 @lru_cache

@@ -6,20 +6,42 @@ import sys
 from pathlib import Path
 
 
-def run_monitor(
-    *args: str, cwd: Path, database_url: str | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero."""
+def _environment(database_url: str | None) -> dict[str, str]:
     # This checkout's packages, not whichever one the environment was installed from.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     if database_url is not None:
         env["MONITOR_DATABASE_URL"] = database_url
+    return env
+
+
+def run_monitor(
+    *args: str, cwd: Path, database_url: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero."""
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env=_environment(database_url),
         timeout=120,
         check=check,
     )
+
+
+def first_error_line(*args: str, cwd: Path, database_url: str | None = None) -> str:
+    """The first line a long-running `monitor *args` writes to stderr; then it is killed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+        env=_environment(database_url),
+    )
+    try:
+        assert process.stderr is not None
+        return process.stderr.readline()
+    finally:
+        process.kill()
+        process.wait(timeout=30)

@@ -34,6 +34,7 @@ from monitor.entities.retraining import (
 from monitor.retraining.executor import finalise_or_fail, run_directory
 from monitor.retraining.export import TRAINING_FILE
 from monitor.retraining.lifecycle import finish, heartbeat, record_run_event
+from monitor.security.masking import mask, redact_signed_links
 from monitor.services.errors import Conflict, NotFound, Unprocessable
 from monitor.settings import Settings
 from monitor.store.types import utc_now
@@ -49,8 +50,10 @@ class CoolingDown(Conflict):
 
 
 def _public(pipeline: RetrainingPipeline, model: RegisteredModel) -> PipelinePublic:
+    spec = pipeline.spec
     return PipelinePublic(
-        **pipeline.spec.model_dump(),
+        **spec.model_dump(exclude={"env"}),
+        env={name: mask(value) for name, value in spec.env.items()},
         model=model.name,
         callback_secret_set=pipeline.callback_secret is not None,
         created_at=pipeline.created_at,
@@ -230,10 +233,14 @@ def _get_run(session: Session, model: RegisteredModel, run_id: int) -> Retrainin
 def get_run(*, session: Session, model: RegisteredModel, run_id: int) -> RetrainingRunDetail:
     run = _get_run(session, model, run_id)
     lineage = session.exec(select(ModelLineage).where(ModelLineage.run_id == run_id)).first()
+    # The context and logs can hold the training-data link, which downloads without a key.
+    context = (
+        None if run.context is None else json.loads(redact_signed_links(json.dumps(run.context)))
+    )
     return RetrainingRunDetail(
         **RetrainingRunPublic.of(run).model_dump(),
-        logs=run.logs,
-        context=run.context,
+        logs=redact_signed_links(run.logs),
+        context=context,
         gate=run.gate,
         lineage=LineagePublic.of(lineage) if lineage else None,
     )

@@ -278,3 +278,37 @@ def test_an_http_run_without_a_callback_times_out_at_its_deadline(
     run = client.get(f"{RUNS}/{triggered.run_id}", headers=admin).json()
     assert run["status"] == "timed_out"
     assert "no completion callback arrived before the deadline" in run["error"]
+
+
+def test_pipeline_env_values_are_read_back_masked(
+    client: TestClient, admin: dict[str, str], reader: dict[str, str], churn: None
+) -> None:
+    configure(
+        client, admin, command_pipeline("true", env={"HF_TOKEN": "hf_secretvalue_9876"}), MODEL
+    )
+    reply = client.get(PIPELINE, headers=reader)
+    assert reply.json()["env"] == {"HF_TOKEN": "****9876"}
+    assert "hf_secretvalue" not in reply.text
+
+
+def test_a_read_key_never_sees_the_training_data_link_signature(
+    client: TestClient, reader: dict[str, str], trigger_http: Callable[..., Triggered]
+) -> None:
+    triggered = trigger_http()
+    link = triggered.requests[0].body["training_data_url"]
+    signature = link.rsplit("signature=", 1)[1]
+    reply = client.get(f"{RUNS}/{triggered.run_id}", headers=reader)
+    assert reply.json()["context"]["data"]["url"].endswith("signature=****")
+    assert signature not in reply.text
+
+
+def test_a_signed_link_printed_by_a_pipeline_is_redacted_in_its_logs(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    printed = "http://testserver/api/v1/retraining/runs/1/training-data?expires=9&signature=c0ffee"
+    configure(client, admin, command_pipeline(f"echo '{printed}'"), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings, run_id)
+    logs = client.get(f"{RUNS}/{run_id}", headers=admin).json()["logs"]
+    assert "training-data?expires=9&signature=****" in logs
+    assert "c0ffee" not in logs
