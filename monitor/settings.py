@@ -8,6 +8,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+# A published key: fine for a laptop, refused with MONITOR_ENVIRONMENT=production.
+DEVELOPMENT_SECRET_KEY = "u23HlChqeSq5IqQgfjT6Rs_Y80ADr24hOSMVaznlH8I="
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -33,6 +36,14 @@ class Settings(BaseSettings):
             "SQLAlchemy URL of the store, e.g. `postgresql+psycopg://user@host/db`. "
             "Default: SQLite at `<data_dir>/monitor.db`."
         ),
+    )
+    secret_keys: str = Field(
+        DEVELOPMENT_SECRET_KEY,
+        description="Fernet keys, comma-separated, that encrypt stored secrets (channel secrets, "
+        "pipeline configurations, callback secrets): the first encrypts, all decrypt. Rotate by "
+        "putting a new key first and running `monitor secrets rotate` (docs/security.md). The "
+        "default is a published development key, refused in production.",
+        repr=False,
     )
     migrate_on_start: bool = Field(
         True,
@@ -219,6 +230,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MONITOR_DATABASE_URL must be set when MONITOR_ENVIRONMENT=production "
                 "(the embedded SQLite store is for development only)"
+            )
+        if self.environment is Environment.PRODUCTION and DEVELOPMENT_SECRET_KEY in (
+            key.strip() for key in self.secret_keys.split(",")
+        ):
+            raise ValueError(
+                "MONITOR_SECRET_KEYS must be set to keys of your own when "
+                "MONITOR_ENVIRONMENT=production (the default key is published); generate one "
+                'with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
             )
         return self
 

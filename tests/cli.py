@@ -3,27 +3,36 @@ a subprocess, in a working directory, with no `MONITOR_*` variable but the datab
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def _environment(database_url: str | None) -> dict[str, str]:
+def _environment(
+    database_url: str | None, extra_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
     # This checkout's packages, not whichever one the environment was installed from.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     if database_url is not None:
         env["MONITOR_DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     return env
 
 
 def run_monitor(
-    *args: str, cwd: Path, database_url: str | None = None, check: bool = True
+    *args: str,
+    cwd: Path,
+    database_url: str | None = None,
+    check: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero."""
+    """`monitor *args`, its output captured as text; `check`: raise if it exits non-zero;
+    `extra_env`: further variables, e.g. other settings."""
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=_environment(database_url),
+        env=_environment(database_url, extra_env),
         timeout=120,
         check=check,
     )

@@ -19,6 +19,7 @@ from monitor.api.routes import (
     endpoints,
     events,
     health,
+    keys,
     models,
     monitors,
     overview,
@@ -30,6 +31,7 @@ from monitor.api.routes import (
     sidecar,
 )
 from monitor.scheduling.scheduler import start_in_background
+from monitor.security.crypto import process_cipher
 from monitor.settings import Settings, get_settings
 from monitor.store.engine import make_engine
 from monitor.store.migrations import upgrade_to_head
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or get_settings()
         resolved.data_dir.mkdir(parents=True, exist_ok=True)
+        process_cipher()  # a malformed MONITOR_SECRET_KEYS stops the start, not a later read
         if resolved.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, resolved.resolved_database_url)
         app.state.settings = resolved
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     routers = (
         health,
+        keys,
         models,
         references,
         sidecar,
