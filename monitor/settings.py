@@ -213,6 +213,13 @@ class Settings(BaseSettings):
         description="How often the canary controller checks active rollouts (a step ends "
         "at most this long after its bake time).",
     )
+    egress_allow_private: bool = Field(
+        False,
+        description="Let notification channels and HTTP retraining pipelines reach loopback, "
+        "private and link-local addresses (an orchestrator on the internal network, local "
+        "test receivers). Off, only public addresses are reached, so a URL cannot probe the "
+        "control plane's network or a cloud metadata service.",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",

@@ -244,6 +244,7 @@ def _trigger_http(engine: Engine, prepared: Prepared, settings: Settings) -> Non
         style=spec.style or HttpStyle.GENERIC,
         event_type=spec.event_type or "monitor-retrain",
         authorization=authorization,
+        allow_private=settings.egress_allow_private,
     )
     base = settings.public_url.rstrip("/")
     payload = {

@@ -209,7 +209,7 @@ def test_a_refused_trigger_fails_the_run_with_the_answer(
     triggered = trigger_http(status=401)
     run = client.get(f"{RUNS}/{triggered.run_id}", headers=admin).json()
     assert run["status"] == "failed"
-    assert "answered 401" in run["error"]
+    assert "answered HTTP 401 Unauthorized" in run["error"]
 
 
 def _callback(
@@ -312,3 +312,16 @@ def test_a_signed_link_printed_by_a_pipeline_is_redacted_in_its_logs(
     logs = client.get(f"{RUNS}/{run_id}", headers=admin).json()["logs"]
     assert "training-data?expires=9&signature=****" in logs
     assert "c0ffee" not in logs
+
+
+def test_an_http_pipeline_aimed_at_loopback_fails_without_the_egress_setting(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    with receiver() as orchestrator:
+        configure(client, admin, {"kind": "http", "url": f"{orchestrator.url}/go"}, MODEL)
+        run_id = client.post(RUNS, headers=admin).json()["id"]
+        execute_run(engine, settings.model_copy(update={"egress_allow_private": False}), run_id)
+    run = client.get(f"{RUNS}/{run_id}", headers=admin).json()
+    assert run["status"] == "failed"
+    assert "MONITOR_EGRESS_ALLOW_PRIVATE=true" in run["error"]
+    assert orchestrator.requests == []
