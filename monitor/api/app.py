@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from dashboard.app import create_dashboard
 from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
+from monitor.api.headers import SecurityHeaders
 from monitor.api.limits import RequestSizeLimit
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
 from monitor.api.routes import (
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestSizeLimit)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
     routers = (

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from monitor.api.middleware import HttpMiddleware
 from monitor.settings import Settings
 
 _INGEST = re.compile(r"^/api/v1/models/[^/]+/(inferences|labels)/?$")
@@ -79,17 +80,11 @@ async def _send_413(send: Send, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestSizeLimit:
+class RequestSizeLimit(HttpMiddleware):
     """Refuses a declared `Content-Length` over the cap without reading a byte, and cuts off a
     streamed (chunked) body as soon as it passes the cap; either way the answer is 413."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         settings: Settings = scope["app"].state.settings
         limit = body_limit(scope["path"], settings)
         declared = _declared_length(scope)
