@@ -12,6 +12,10 @@ from sqlalchemy.engine import make_url
 DEVELOPMENT_SECRET_KEY = "u23HlChqeSq5IqQgfjT6Rs_Y80ADr24hOSMVaznlH8I="
 
 
+# The kinds of monitor.entities.retraining.PipelineKind (which imports these settings).
+PIPELINE_KINDS = ("python", "command", "http")
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -220,6 +224,19 @@ class Settings(BaseSettings):
         "test receivers). Off, only public addresses are reached, so a URL cannot probe the "
         "control plane's network or a cloud metadata service.",
     )
+    retraining_pipeline_kinds: str | None = Field(
+        None,
+        description="Pipeline kinds that may be configured and run, comma-separated, of "
+        "`python`, `command`, `http`. `python` and `command` run code on this machine, so an "
+        "admin key with them is shell access. Default: all three in development, `http` only "
+        "in production.",
+    )
+    retraining_env_allowlist: str = Field(
+        "PATH,HOME,LANG,LC_ALL,LC_CTYPE,TZ,TMPDIR,PYTHONPATH,VIRTUAL_ENV,SSL_CERT_FILE",
+        description="Variables of the control plane's environment that `python` and `command` "
+        "pipelines inherit, comma-separated; nothing else reaches them (other secrets stay "
+        "here), besides the pipeline's own `env` and the variables that locate its context.",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
@@ -250,6 +267,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _known_pipeline_kinds(self) -> "Settings":
+        unknown = set(self.allowed_pipeline_kinds) - set(PIPELINE_KINDS)
+        if unknown:
+            raise ValueError(
+                f"MONITOR_RETRAINING_PIPELINE_KINDS: {sorted(unknown)} are not pipeline kinds; "
+                f"list some of {', '.join(PIPELINE_KINDS)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _backoff_bounds(self) -> "Settings":
         if self.delivery_backoff_max_seconds < self.delivery_backoff_base_seconds:
             raise ValueError(
@@ -257,6 +284,16 @@ class Settings(BaseSettings):
                 "MONITOR_DELIVERY_BACKOFF_BASE_SECONDS"
             )
         return self
+
+    @property
+    def allowed_pipeline_kinds(self) -> tuple[str, ...]:
+        if self.retraining_pipeline_kinds is None:
+            return ("http",) if self.environment is Environment.PRODUCTION else PIPELINE_KINDS
+        return tuple(k.strip() for k in self.retraining_pipeline_kinds.split(",") if k.strip())
+
+    @property
+    def inherited_pipeline_env(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.retraining_env_allowlist.split(",") if n.strip())
 
     @property
     def resolved_mlflow_tracking_uri(self) -> str:

@@ -31,7 +31,12 @@ from monitor.entities.retraining import (
     RetrainStatus,
     RetrainTrigger,
 )
-from monitor.retraining.executor import finalise_or_fail, run_directory
+from monitor.retraining.executor import (
+    PipelineKindForbidden,
+    check_kind_allowed,
+    finalise_or_fail,
+    run_directory,
+)
 from monitor.retraining.export import TRAINING_FILE
 from monitor.retraining.lifecycle import finish, heartbeat, record_run_event
 from monitor.security.masking import mask, redact_signed_links
@@ -75,10 +80,14 @@ def _check_gate(pipeline_in: PipelineIn, model: RegisteredModel) -> None:
 
 
 def configure_pipeline(
-    *, session: Session, model: RegisteredModel, pipeline_in: PipelineIn
+    *, session: Session, settings: Settings, model: RegisteredModel, pipeline_in: PipelineIn
 ) -> PipelineConfigured:
     """Create or replace the model's pipeline. An HTTP pipeline keeps its callback secret
     unless a new one is given; one is generated (and returned only now) if it has none."""
+    try:
+        check_kind_allowed(pipeline_in.kind, settings)
+    except PipelineKindForbidden as error:
+        raise Unprocessable("kind", str(error)) from error
     _check_gate(pipeline_in, model)
     pipeline = session.exec(
         select(RetrainingPipeline).where(RetrainingPipeline.model_id == model.id)
@@ -263,7 +272,13 @@ class CallbackIn(BaseModel):
 
     status: Literal["succeeded", "failed"]
     mlflow_run_id: str | None = None
-    model_uri: str | None = Field(default=None, examples=["models:/m-0123abcd"])
+    model_uri: str | None = Field(
+        default=None,
+        pattern=r"^(models|runs):/",
+        examples=["models:/m-0123abcd"],
+        description="`models:/...` or `runs:/...` on the control plane's MLflow tracking "
+        "server; nothing else is loaded (a path or URL could be any code)",
+    )
     registered_version: str | None = None
     message: str = Field(default="", max_length=4000, description="Why it failed, if it did")
     logs: str = Field(default="", description="The end of the pipeline's logs, for the run")

@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -325,3 +327,64 @@ def test_an_http_pipeline_aimed_at_loopback_fails_without_the_egress_setting(
     assert run["status"] == "failed"
     assert "MONITOR_EGRESS_ALLOW_PRIVATE=true" in run["error"]
     assert orchestrator.requests == []
+
+
+def test_a_pipeline_kind_the_operator_forbids_is_refused_naming_the_setting(
+    client: TestClient, admin: dict[str, str], churn: None
+) -> None:
+    client.app.state.settings.retraining_pipeline_kinds = "http"  # type: ignore[attr-defined]
+    reply = client.put(PIPELINE, json=command_pipeline("true"), headers=admin)
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]
+    assert problem["loc"] == ["body", "kind"]
+    assert "MONITOR_RETRAINING_PIPELINE_KINDS" in problem["msg"]
+
+
+def test_a_run_of_a_kind_forbidden_since_it_was_configured_fails_without_running(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    configure(client, admin, command_pipeline("echo ran"), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings.model_copy(update={"retraining_pipeline_kinds": "http"}), run_id)
+    run = client.get(f"{RUNS}/{run_id}", headers=admin).json()
+    assert run["status"] == "failed"
+    assert "MONITOR_RETRAINING_PIPELINE_KINDS" in run["error"]
+    assert "ran" not in run["logs"]
+
+
+def test_production_allows_only_http_pipelines_unless_told_otherwise(tmp_path: Path) -> None:
+    production = Settings(
+        environment="production",
+        database_url="postgresql+psycopg://monitor@db/monitor",
+        secret_keys=Fernet.generate_key().decode(),
+        data_dir=tmp_path,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    assert production.allowed_pipeline_kinds == ("http",)
+
+
+def test_a_local_pipeline_inherits_only_allow_listed_variables(
+    client: TestClient,
+    admin: dict[str, str],
+    churn: None,
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "leaked")
+    command = 'echo "aws=${AWS_SECRET_ACCESS_KEY:-unset} path=${PATH:+set} own=$OWN"'
+    configure(client, admin, command_pipeline(command, env={"OWN": "mine"}), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings, run_id)
+    logs = client.get(f"{RUNS}/{run_id}", headers=admin).json()["logs"]
+    assert "aws=unset path=set own=mine" in logs
+
+
+def test_a_callback_naming_a_model_outside_the_registry_is_refused(
+    client: TestClient, trigger_http: Callable[..., Triggered]
+) -> None:
+    triggered = trigger_http()
+    body = {"status": "succeeded", "model_uri": "file:///tmp/evil-model"}
+    reply = _callback(client, triggered.run_id, triggered.secret, body)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"] == ["body", "model_uri"]
