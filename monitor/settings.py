@@ -237,6 +237,23 @@ class Settings(BaseSettings):
         "pipelines inherit, comma-separated; nothing else reaches them (other secrets stay "
         "here), besides the pipeline's own `env` and the variables that locate its context.",
     )
+    retention_records_days: float | None = Field(
+        None,
+        gt=0,
+        description="Raw inference records older than this (by timestamp) are deleted by the "
+        "scheduler's housekeeping. Unset: kept for ever. Run history and results stay.",
+    )
+    retention_labels_days: float | None = Field(
+        None,
+        gt=0,
+        description="Ground-truth labels older than this (by timestamp) are deleted. Unset: "
+        "kept for ever.",
+    )
+    retention_batch_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Rows one retention delete removes in one transaction.",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
