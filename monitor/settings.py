@@ -258,11 +258,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
     )
-    dashboard_api_key: str | None = Field(
-        None,
-        description="A `read` key the dashboard mounted at /dashboard reads this API with (at "
-        "`public_url`); create one with `monitor keys create --scope read`. Actions need an "
-        "`admin` key, which each user enters in the dashboard.",
+    dashboard_session_seconds: float = Field(
+        8 * 3600.0,
+        gt=0,
+        description="How long a dashboard sign-in lasts (its HttpOnly, SameSite=Strict session "
+        "cookie); then the user signs in again with their API key.",
     )
 
     @model_validator(mode="after")

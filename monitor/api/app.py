@@ -32,7 +32,7 @@ from monitor.api.routes import (
     sidecar,
 )
 from monitor.scheduling.scheduler import start_in_background
-from monitor.security.crypto import process_cipher
+from monitor.security.crypto import cipher_for, process_cipher
 from monitor.settings import Settings, get_settings
 from monitor.store.engine import make_engine
 from monitor.store.migrations import upgrade_to_head
@@ -100,10 +100,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
-    # The dashboard reads this same server over HTTP, as any client of the API would.
+    # The dashboard reads this same server over HTTP, as any client of the API would, with
+    # the key of the user signed in to it.
     shown = settings or get_settings()
     dashboard = create_dashboard(
-        shown.public_url, shown.dashboard_api_key, path_prefix="/dashboard/"
+        shown.public_url,
+        None,
+        path_prefix="/dashboard/",
+        sessions=cipher_for(shown.secret_keys),
+        session_seconds=int(shown.dashboard_session_seconds),
     )
     app.mount("/dashboard", WSGIMiddleware(dashboard.server))  # type: ignore[arg-type]
     return app

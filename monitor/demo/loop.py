@@ -184,7 +184,7 @@ class _Demo:
         }
         env = environment_without_settings(settings)
         keys = {scope: _create_key(self._monitor_command, scope, env) for scope in KEY_SCOPES}
-        env["MONITOR_DASHBOARD_API_KEY"] = keys["read"]
+        self.echo(f"read key, to sign in to the dashboard: {keys['read']}")
         server = ServiceProcess(
             "the control plane",
             self._monitor_command("serve", "--port", str(port)),

@@ -7,10 +7,15 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.conftest import Dashboard, screenshot
+from tests.dashboard.conftest import Dashboard, screenshot, sign_in
 from tests.e2e.server import bearer
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def signed_in(page: Page, dashboard: Dashboard) -> None:
+    sign_in(page, dashboard.url, dashboard.keys.read)
 
 
 def use_admin_key(page: Page, key: str) -> None:
