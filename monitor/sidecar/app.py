@@ -61,6 +61,12 @@ def _forwarded(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}
 
 
+def allowed_headers(headers: Mapping[str, str], allowed: frozenset[str]) -> dict[str, str]:
+    """What a canary or shadow server gets of a request's headers: the allowed names only
+    (lower case), so credentials meant for the stable server go no further."""
+    return {k: v for k, v in headers.items() if k.lower() in allowed}
+
+
 class Sidecar:
     def __init__(self, settings: SidecarSettings) -> None:
         self.settings = settings
@@ -115,9 +121,7 @@ class Sidecar:
         split = self.split
         variant = split.choose(request.headers.get(self._sticky_header))
         headers = _forwarded(request.headers)
-        candidate_headers = {
-            k: v for k, v in headers.items() if k.lower() in self._candidate_headers
-        }
+        candidate_headers = allowed_headers(headers, self._candidate_headers)
         status, payload, reply_headers, latency_ms = await self._call(
             "POST",
             variant.url + variant.upstream_path(request.path_qs),

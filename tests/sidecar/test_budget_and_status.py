@@ -1,5 +1,6 @@
-"""What a sidecar holds and shows: pending bodies within a byte budget while the control plane
-hangs, and its status only to whoever holds the status key."""
+"""What a sidecar holds, shows and passes on: pending bodies within a byte budget while the
+control plane hangs, its status only to whoever holds the status key, and to candidate servers
+only the allow-listed headers."""
 
 import asyncio
 from pathlib import Path
@@ -8,8 +9,10 @@ import httpx
 import orjson
 
 from monitor.deployers.process import free_port
+from monitor.sidecar.app import allowed_headers
 from monitor.sidecar.capture import Exchange, ModelShape, Protocol
 from monitor.sidecar.control_plane import ControlPlane
+from monitor.sidecar.settings import SidecarSettings
 from monitor.sidecar.shipper import Shipper
 from monitor.sidecar.spool import Spool
 from tests.sidecar.processes import start_sidecar
@@ -92,3 +95,18 @@ def test_status_needs_the_status_key_when_one_is_set(tmp_path: Path) -> None:
     assert anonymous.status_code == 401
     assert "url" not in anonymous.text
     assert keyed.status_code == 200
+
+
+def test_candidates_get_only_allow_listed_headers_never_credentials() -> None:
+    settings = SidecarSettings(model="iris", api_key="k", upstream="http://127.0.0.1:9")
+    allowed = frozenset(settings.candidate_headers.split(","))
+    sent = {
+        "Content-Type": "application/json",
+        "traceparent": "00-abc-def-01",
+        "Authorization": "Bearer user-token",
+        "Cookie": "session=abc",
+    }
+    assert allowed_headers(sent, allowed) == {
+        "Content-Type": "application/json",
+        "traceparent": "00-abc-def-01",
+    }
