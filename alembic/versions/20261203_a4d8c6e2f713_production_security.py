@@ -16,7 +16,7 @@ import monitor.store.types
 from monitor.security.crypto import process_cipher, seal, unseal
 
 revision: str = "a4d8c6e2f713"
-down_revision: str | None = "7e2b4c9d1f30"
+down_revision: str | None = "9b3e1f2a4c50"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
