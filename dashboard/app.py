@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from cryptography.fernet import MultiFernet
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
@@ -15,6 +16,7 @@ from flask import Response
 from dashboard.client import ApiError, MonitorApi
 from dashboard.components import PageRequest, notice, search
 from dashboard.pages import events, feature, model, overview, retraining, rollouts
+from dashboard.signin import install_sign_in, signed_in_key
 from dashboard.style import STYLE
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,19 @@ def route(request: PageRequest, path: str) -> Component:
 
 
 def create_dashboard(
-    api_url: str, api_key: str | None, *, path_prefix: str = "/", timeout: float = 10.0
+    api_url: str,
+    api_key: str | None,
+    *,
+    path_prefix: str = "/",
+    timeout: float = 10.0,
+    sessions: MultiFernet | None = None,
+    session_seconds: int = 8 * 3600,
 ) -> Dash:
-    """The dashboard reading the API at `api_url` with `api_key` (a `read` key), served to
-    browsers under `path_prefix` (e.g. `/dashboard/` when mounted in `monitor serve`)."""
-    api = MonitorApi(api_url, api_key, timeout)
+    """The dashboard reading the API at `api_url`, served to browsers under `path_prefix`
+    (e.g. `/dashboard/` when mounted in `monitor serve`). With `sessions`, users sign in with
+    a key of theirs and every read runs with it; otherwise every read uses `api_key` (the
+    operator's, for `python -m dashboard` on a trusted machine)."""
+    api = MonitorApi(api_url, signed_in_key if sessions else lambda: api_key, timeout)
     app = Dash(
         __name__,
         requests_pathname_prefix=path_prefix,
@@ -96,6 +106,10 @@ def create_dashboard(
     )
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + STYLE + "</style>")
     app.layout = _shell(path_prefix)
+    if sessions is not None:
+        install_sign_in(
+            app.server, api, sessions, prefix=path_prefix, session_seconds=session_seconds
+        )
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def render(pathname: str | None, query: str | None) -> Component:
@@ -151,8 +165,8 @@ def create_dashboard(
 
     @app.server.route("/reports/<name>/<int:run_id>")
     def report(name: str, run_id: int) -> Response:
-        """Evidently's report of a run, fetched with the dashboard's key (a link straight to
-        the API would lack it)."""
+        """Evidently's report of a run, fetched with the user's key (a link straight to the
+        API would lack it)."""
         try:
             return Response(api.run_report(name, run_id), mimetype="text/html")
         except ApiError as error:

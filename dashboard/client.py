@@ -1,8 +1,10 @@
 """The dashboard's only way to the data: the monitor's REST API over HTTP.
 
-Reads use the dashboard's own `read` key; actions carry the admin key the user entered.
+Reads use the signed-in user's key (or, run on its own, the operator's `--api-key`); actions
+carry the admin key the user entered.
 """
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +37,10 @@ def _segment(name: str) -> str:
 class MonitorApi:
     """Typed-by-name calls of the endpoints the pages show; every answer is the API's JSON."""
 
-    def __init__(self, base_url: str, read_key: str | None, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, read_key: Callable[[], str | None], timeout: float = 10.0
+    ) -> None:
+        """`read_key`: the key of the request being served (called on every read)."""
         self.base_url = base_url.rstrip("/")
         self.read_key = read_key
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
@@ -44,8 +49,8 @@ class MonitorApi:
         if not key:
             raise ApiError(
                 401,
-                "the dashboard has no read key: set MONITOR_DASHBOARD_API_KEY (or --api-key) to "
-                "a key from `monitor keys create --scope read`",
+                "no API key: sign in with a key from `monitor keys create --scope read` (or, "
+                "for python -m dashboard, set --api-key or MONITOR_DASHBOARD_API_KEY)",
             )
         try:
             reply = self._http.request(
@@ -64,7 +69,7 @@ class MonitorApi:
 
     def _get(self, path: str, **params: Any) -> Any:
         query = {name: value for name, value in params.items() if value is not None}
-        return self._send("GET", path, self.read_key, params=query)
+        return self._send("GET", path, self.read_key(), params=query)
 
     def get(self, path: str, **params: Any) -> Json:
         found: Json = self._get(path, **params)
@@ -73,6 +78,10 @@ class MonitorApi:
     def get_list(self, path: str, **params: Any) -> list[Json]:
         found: list[Json] = self._get(path, **params)
         return found
+
+    def check_key(self, key: str) -> None:
+        """Raise ApiError unless `key` is a valid key of any scope that may read."""
+        self._send("GET", "/api/v1/models", key, params={"limit": 1})
 
     def act(self, path: str, admin_key: str | None) -> Json:
         """POST an action with the user's admin key."""

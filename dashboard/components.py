@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -81,7 +82,10 @@ def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
             return error
 
     with ThreadPoolExecutor(max_workers=min(8, len(calls) or 1)) as pool:
-        futures = {name: pool.submit(attempt, call) for name, call in calls.items()}
+        # Each call runs in a copy of this request's context: the signed-in key goes with it.
+        futures = {
+            name: pool.submit(copy_context().run, attempt, call) for name, call in calls.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 

@@ -2,8 +2,11 @@
 
 import gc
 import logging
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +14,9 @@ from monitor.entities.api_key import Scope
 from monitor.rollouts.cli import rollout
 from monitor.settings import get_settings
 from monitor.sidecar.cli import sidecar
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 _TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -37,7 +43,7 @@ def serve(host: str, port: int) -> None:
         # Unset, this API is public where it listens: the dashboard mounted here calls it there.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         settings = settings.model_copy(update={"public_url": f"http://{local}:{port}"})
-    click.echo(f"store: {settings.resolved_database_url}", err=True)
+    click.echo(f"store: {settings.shown_database_url}", err=True)
     # Everything imported so far lives as long as the process: keep the collector from
     # rescanning it on every collection of request garbage (about 20% more throughput).
     gc.collect()
@@ -90,7 +96,7 @@ def scheduler() -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"scheduler for {settings.resolved_database_url}", err=True)
+    click.echo(f"scheduler for {settings.shown_database_url}", err=True)
     MonitorScheduler(settings).run(stop)
 
 
@@ -178,6 +184,25 @@ def keys() -> None:
     """Manage API keys."""
 
 
+@contextmanager
+def _key_session() -> Iterator["Session"]:
+    """A session on the store (migrated first: keys are often the first thing made)."""
+    from sqlmodel import Session
+
+    from monitor.store.engine import make_engine
+    from monitor.store.migrations import upgrade_to_head
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 @keys.command("create")
 @click.option(
     "--scope",
@@ -186,23 +211,98 @@ def keys() -> None:
     help="ingest: sidecars; read: dashboard and queries; admin: everything.",
 )
 @click.option("--name", default="", help="A note saying who holds the key.")
-def create_key(scope: str, name: str) -> None:
+@click.option(
+    "--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Default: never."
+)
+def create_key(scope: str, name: str, expires_in_days: int | None) -> None:
     """Create an API key and print it once, alone on the last line."""
-    from sqlmodel import Session
-
     from monitor.services.api_keys import create_key as issue
-    from monitor.store.engine import make_engine
-    from monitor.store.migrations import upgrade_to_head
+    from monitor.store.types import utc_now
 
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        api_key, plaintext = issue(session=session, scope=Scope(scope), name=name)
-    engine.dispose()
+    expires_at = None if expires_in_days is None else utc_now() + timedelta(days=expires_in_days)
+    with _key_session() as session:
+        api_key, plaintext = issue(
+            session=session, scope=Scope(scope), name=name, expires_at=expires_at
+        )
     click.echo(f"created {scope} key {api_key.prefix} (it is shown only now; store it safely):")
     click.echo(plaintext)
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.isoformat(timespec="seconds")
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """Every key: prefix, scope, name, created, expires, last used, revoked."""
+    from monitor.services.api_keys import list_keys as find
+
+    with _key_session() as session:
+        for key in find(session=session):
+            click.echo(
+                "\t".join(
+                    [
+                        key.prefix,
+                        key.scope,
+                        key.name or "-",
+                        _when(key.created_at),
+                        f"expires {_when(key.expires_at)}",
+                        f"used {_when(key.last_used_at)}",
+                        f"revoked {_when(key.revoked_at)}",
+                    ]
+                )
+            )
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def revoke_key(prefix: str) -> None:
+    """Revoke the key with this prefix (see `monitor keys list`)."""
+    from monitor.services.api_keys import revoke_key as revoke
+    from monitor.services.errors import Conflict, NotFound
+
+    with _key_session() as session:
+        try:
+            revoke(session=session, prefix=prefix)
+        except (NotFound, Conflict) as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"revoked key {prefix}")
+
+
+@keys.command("rotate")
+@click.argument("prefix")
+def rotate_key(prefix: str) -> None:
+    """Replace the key with this prefix: print a new one alone on the last line, revoke it."""
+    from monitor.services.api_keys import rotate_key as rotate
+    from monitor.services.errors import Conflict, NotFound
+
+    with _key_session() as session:
+        try:
+            api_key, plaintext = rotate(session=session, prefix=prefix)
+        except (NotFound, Conflict) as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"revoked key {prefix}; its replacement {api_key.prefix} is shown only now:")
+    click.echo(plaintext)
+
+
+@main.group()
+def secrets() -> None:
+    """Manage the encryption of stored secrets."""
+
+
+@secrets.command("rotate")
+def rotate_secrets() -> None:
+    """Re-encrypt every stored secret with the first of MONITOR_SECRET_KEYS."""
+    from sqlmodel import Session
+
+    from monitor.services.secrets import rotate_secrets as rotate
+    from monitor.store.engine import make_engine
+
+    engine = make_engine(get_settings().resolved_database_url)
+    with Session(engine) as session:
+        rows = rotate(session=session)
+    engine.dispose()
+    click.echo(f"re-encrypted the secrets of {rows} channel(s) and pipeline(s)")
 
 
 @main.command("config-reference")

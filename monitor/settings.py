@@ -6,6 +6,14 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+# A published key: fine for a laptop, refused with MONITOR_ENVIRONMENT=production.
+DEVELOPMENT_SECRET_KEY = "u23HlChqeSq5IqQgfjT6Rs_Y80ADr24hOSMVaznlH8I="
+
+
+# The kinds of monitor.entities.retraining.PipelineKind (which imports these settings).
+PIPELINE_KINDS = ("python", "command", "http")
 
 
 class Environment(StrEnum):
@@ -33,6 +41,14 @@ class Settings(BaseSettings):
             "Default: SQLite at `<data_dir>/monitor.db`."
         ),
     )
+    secret_keys: str = Field(
+        DEVELOPMENT_SECRET_KEY,
+        description="Fernet keys, comma-separated, that encrypt stored secrets (channel secrets, "
+        "pipeline configurations, callback secrets): the first encrypts, all decrypt. Rotate by "
+        "putting a new key first and running `monitor secrets rotate` (docs/security.md). The "
+        "default is a published development key, refused in production.",
+        repr=False,
+    )
     migrate_on_start: bool = Field(
         True,
         description="Run `alembic upgrade head` when `monitor serve` starts (turn off when a "
@@ -50,6 +66,12 @@ class Settings(BaseSettings):
         8 * 1024 * 1024 * 1024,
         ge=1024,
         description="Largest reference upload (CSV, Parquet or NDJSON) accepted (413 above it).",
+    )
+    max_other_request_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest body of any other request (models, channels, pipelines, the "
+        "dashboard's callbacks); refused with 413 before it is read, key or no key.",
     )
     reference_chunk_rows: int = Field(
         65_536, ge=1024, description="Rows per stored Parquet chunk of a reference data set."
@@ -201,15 +223,52 @@ class Settings(BaseSettings):
         description="How often the canary controller checks active rollouts (a step ends "
         "at most this long after its bake time).",
     )
+    egress_allow_private: bool = Field(
+        False,
+        description="Let notification channels and HTTP retraining pipelines reach loopback, "
+        "private and link-local addresses (an orchestrator on the internal network, local "
+        "test receivers). Off, only public addresses are reached, so a URL cannot probe the "
+        "control plane's network or a cloud metadata service.",
+    )
+    retraining_pipeline_kinds: str | None = Field(
+        None,
+        description="Pipeline kinds that may be configured and run, comma-separated, of "
+        "`python`, `command`, `http`. `python` and `command` run code on this machine, so an "
+        "admin key with them is shell access. Default: all three in development, `http` only "
+        "in production.",
+    )
+    retraining_env_allowlist: str = Field(
+        "PATH,HOME,LANG,LC_ALL,LC_CTYPE,TZ,TMPDIR,PYTHONPATH,VIRTUAL_ENV,SSL_CERT_FILE",
+        description="Variables of the control plane's environment that `python` and `command` "
+        "pipelines inherit, comma-separated; nothing else reaches them (other secrets stay "
+        "here), besides the pipeline's own `env` and the variables that locate its context.",
+    )
+    retention_records_days: float | None = Field(
+        None,
+        gt=0,
+        description="Raw inference records older than this (by timestamp) are deleted by the "
+        "scheduler's housekeeping. Unset: kept for ever. Run history and results stay.",
+    )
+    retention_labels_days: float | None = Field(
+        None,
+        gt=0,
+        description="Ground-truth labels older than this (by timestamp) are deleted. Unset: "
+        "kept for ever.",
+    )
+    retention_batch_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Rows one retention delete removes in one transaction.",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",
     )
-    dashboard_api_key: str | None = Field(
-        None,
-        description="A `read` key the dashboard mounted at /dashboard reads this API with (at "
-        "`public_url`); create one with `monitor keys create --scope read`. Actions need an "
-        "`admin` key, which each user enters in the dashboard.",
+    dashboard_session_seconds: float = Field(
+        8 * 3600.0,
+        gt=0,
+        description="How long a dashboard sign-in lasts (its HttpOnly, SameSite=Strict session "
+        "cookie); then the user signs in again with their API key.",
     )
 
     @model_validator(mode="after")
@@ -218,6 +277,25 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MONITOR_DATABASE_URL must be set when MONITOR_ENVIRONMENT=production "
                 "(the embedded SQLite store is for development only)"
+            )
+        if self.environment is Environment.PRODUCTION and DEVELOPMENT_SECRET_KEY in (
+            key.strip() for key in self.secret_keys.split(",")
+        ):
+            raise ValueError(
+                "MONITOR_SECRET_KEYS must be set to keys of your own when "
+                "MONITOR_ENVIRONMENT=production (the default key is published); generate one "
+                'with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _known_pipeline_kinds(self) -> "Settings":
+        unknown = set(self.allowed_pipeline_kinds) - set(PIPELINE_KINDS)
+        if unknown:
+            raise ValueError(
+                f"MONITOR_RETRAINING_PIPELINE_KINDS: {sorted(unknown)} are not pipeline kinds; "
+                f"list some of {', '.join(PIPELINE_KINDS)}"
             )
         return self
 
@@ -229,6 +307,16 @@ class Settings(BaseSettings):
                 "MONITOR_DELIVERY_BACKOFF_BASE_SECONDS"
             )
         return self
+
+    @property
+    def allowed_pipeline_kinds(self) -> tuple[str, ...]:
+        if self.retraining_pipeline_kinds is None:
+            return ("http",) if self.environment is Environment.PRODUCTION else PIPELINE_KINDS
+        return tuple(k.strip() for k in self.retraining_pipeline_kinds.split(",") if k.strip())
+
+    @property
+    def inherited_pipeline_env(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.retraining_env_allowlist.split(",") if n.strip())
 
     @property
     def resolved_mlflow_tracking_uri(self) -> str:
@@ -248,6 +336,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'monitor.db').resolve()}"
+
+    @property
+    def shown_database_url(self) -> str:
+        """The store's URL as it may be printed and logged: its password hidden."""
+        return make_url(self.resolved_database_url).render_as_string(hide_password=True)
 
 
 @lru_cache

@@ -116,6 +116,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         migrate_on_start=False,
         scheduler=False,
+        egress_allow_private=True,  # the tests' receivers listen on loopback
     )
 
 

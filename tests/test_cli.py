@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from monitor.entities.api_key import ApiKey
 from monitor.services.api_keys import find_scope
-from tests.cli import run_monitor
+from tests.cli import first_error_line, run_monitor
 
 
 def test_keys_create_prints_a_working_key_alone_on_the_last_line(
@@ -36,3 +36,12 @@ def test_backfill_of_an_unknown_model_says_how_to_register_it(
     result = run_monitor(*backfill, database_url=database_url, cwd=tmp_path, check=False)
     assert result.returncode == 1, result.stderr
     assert "register it with POST /api/v1/models" in result.stderr
+
+
+def test_scheduler_prints_its_store_with_the_password_hidden(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with_password = postgres_url.replace("://postgres@", "://postgres:hunter2@")
+    line = first_error_line("scheduler", database_url=with_password, cwd=tmp_path)
+    assert "postgres:***@127.0.0.1" in line
+    assert "hunter2" not in line

@@ -10,6 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from dashboard.app import create_dashboard
 from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
+from monitor.api.headers import SecurityHeaders
+from monitor.api.limits import RequestSizeLimit
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
 from monitor.api.routes import (
     channels,
@@ -18,6 +20,7 @@ from monitor.api.routes import (
     endpoints,
     events,
     health,
+    keys,
     models,
     monitors,
     overview,
@@ -30,6 +33,7 @@ from monitor.api.routes import (
     versions,
 )
 from monitor.scheduling.scheduler import start_in_background
+from monitor.security.crypto import cipher_for, process_cipher
 from monitor.settings import Settings, get_settings
 from monitor.store.engine import make_engine
 from monitor.store.migrations import upgrade_to_head
@@ -50,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or get_settings()
         resolved.data_dir.mkdir(parents=True, exist_ok=True)
+        process_cipher()  # a malformed MONITOR_SECRET_KEYS stops the start, not a later read
         if resolved.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, resolved.resolved_database_url)
         app.state.settings = resolved
@@ -72,10 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.add_middleware(RequestSizeLimit)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
     routers = (
         health,
+        keys,
         models,
         references,
         sidecar,
@@ -94,10 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
-    # The dashboard reads this same server over HTTP, as any client of the API would.
+    # The dashboard reads this same server over HTTP, as any client of the API would, with
+    # the key of the user signed in to it.
     shown = settings or get_settings()
     dashboard = create_dashboard(
-        shown.public_url, shown.dashboard_api_key, path_prefix="/dashboard/"
+        shown.public_url,
+        None,
+        path_prefix="/dashboard/",
+        sessions=cipher_for(shown.secret_keys),
+        session_seconds=int(shown.dashboard_session_seconds),
     )
     app.mount("/dashboard", WSGIMiddleware(dashboard.server))  # type: ignore[arg-type]
     return app

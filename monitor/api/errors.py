@@ -1,11 +1,36 @@
 """Maps service errors to HTTP answers whose detail names the field and the fix."""
 
+import logging
+import time
+
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from monitor.ingest.errors import BatchRejected
 from monitor.services.errors import Conflict, NotFound, Unprocessable
+
+log = logging.getLogger(__name__)
+
+# A database that is away (restarting, failing over) is not a server bug: callers are told to
+# retry, and operators get one log line per this many seconds of outage, not one per request.
+DATABASE_RETRY_AFTER_SECONDS = 2
+DATABASE_OUTAGE_LOG_SECONDS = 60.0
+
+
+class _OutageLog:
+    def __init__(self) -> None:
+        self._logged_at = -DATABASE_OUTAGE_LOG_SECONDS
+
+    def note(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._logged_at >= DATABASE_OUTAGE_LOG_SECONDS:
+            self._logged_at = now
+            log.warning(
+                "database unavailable (%s); answering 503 with Retry-After until it is back",
+                type(getattr(error, "orig", None) or error).__name__,
+            )
 
 
 class PayloadTooLarge(Exception):
@@ -14,6 +39,18 @@ class PayloadTooLarge(Exception):
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    outage = _OutageLog()
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        outage.note(error)
+        return JSONResponse(
+            {"detail": "the database is unavailable; retry shortly"},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
     @app.exception_handler(NotFound)
     async def not_found(_: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status.HTTP_404_NOT_FOUND)

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -31,3 +32,43 @@ class ApiKey(SQLModel, table=True):
     scope: Scope = TableField(sa_type=String(16))
     created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = TableField(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = TableField(default=None, sa_type=UTCDateTime)
+    # Written at most once per minute per key, so the hot path stays off the database.
+    last_used_at: datetime | None = TableField(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyCreate(BaseModel):
+    """Request body of `POST /api/v1/keys`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Scope
+    name: str = Field(default="", max_length=128, description="Who holds the key")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Omitted: the key never expires"
+    )
+
+
+class ApiKeyPublic(BaseModel):
+    """A key as listed: never its secret or its digest."""
+
+    prefix: str = Field(description="The key's public part, `mon_<prefix>_...`; names it")
+    name: str
+    scope: Scope
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, api_key: ApiKey) -> "ApiKeyPublic":
+        return cls.model_validate(api_key, from_attributes=True)
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="The key itself, shown only in this answer")
+
+
+class ApiKeysPublic(BaseModel):
+    data: list[ApiKeyPublic]
+    count: int

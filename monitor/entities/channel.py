@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from monitor.entities.event import EventType, Severity
 from monitor.entities.registered_model import Name
+from monitor.security.crypto import EncryptedJSON
 from monitor.store.types import JSONValue, UTCDateTime, utc_now
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -99,7 +100,7 @@ class Channel(SQLModel, table=True):
     grouping: dict[str, Any] = TableField(sa_type=JSONValue, nullable=False)
     rate_limit_per_second: float
     options: dict[str, str] = TableField(sa_type=JSONValue, nullable=False)
-    secrets: dict[str, str] = TableField(sa_type=JSONValue, nullable=False, repr=False)
+    secrets: dict[str, str] = TableField(sa_type=EncryptedJSON, nullable=False, repr=False)
     # Nothing is sent before this: the rate limit's next slot, or a receiver's Retry-After.
     next_send_at: datetime | None = TableField(default=None, sa_type=UTCDateTime)
     created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)

@@ -45,3 +45,8 @@ class LabelBatch(BaseModel):
 class LabelResult(BaseModel):
     accepted: int = Field(description="Labels stored for request ids that had none.")
     updated: int = Field(description="Labels that replaced an earlier label (a correction).")
+    unmatched: int = Field(
+        description="Request ids of this batch with no inference record (yet): kept, and "
+        "joined if the record arrives; a steady count means labels use other ids than the "
+        "records."
+    )

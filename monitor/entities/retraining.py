@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Schedule, WindowSpec, parse_duration
 from monitor.entities.registered_model import Name
+from monitor.security.crypto import EncryptedJSON, EncryptedText
 from monitor.store.types import BigIntegerId, JSONValue, UTCDateTime, utc_now
 from triggers.registry.gate import RuleKind
 from triggers.registry.metrics import Metric
@@ -217,8 +218,8 @@ class RetrainingPipeline(SQLModel, table=True):
     id: int | None = TableField(default=None, primary_key=True)
     model_id: int = TableField(foreign_key="registered_model.id", ondelete="CASCADE", unique=True)
     kind: str = TableField(sa_type=String(16))
-    config: dict[str, Any] = TableField(sa_type=JSONValue, nullable=False)
-    callback_secret: str | None = TableField(default=None, max_length=128)
+    config: dict[str, Any] = TableField(sa_type=EncryptedJSON, nullable=False, repr=False)
+    callback_secret: str | None = TableField(default=None, sa_type=EncryptedText, repr=False)
     enabled: bool = True
     created_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = TableField(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)

@@ -12,7 +12,13 @@ from monitor.entities.inference import InferenceIn
 from monitor.entities.label import LabelIn
 from monitor.entities.registered_model import FeatureKind, FeatureSpec, ModelSchema
 from monitor.ingest.errors import BatchRejected, ErrorCollector
-from monitor.ingest.values import InvalidValue, check_feature_value, check_label, check_prediction
+from monitor.ingest.values import (
+    MAX_CATEGORY_CHARACTERS,
+    InvalidValue,
+    check_feature_value,
+    check_label,
+    check_prediction,
+)
 
 # Per kind, the Python types of JSON values that `check_feature_value` returns unchanged
 # (floats only when finite).
@@ -22,6 +28,9 @@ _STORED_AS_IS = {
     FeatureKind.BOOLEAN: frozenset((bool,)),
 }
 FIRST_ERROR_STATUS = 400
+# Distinct values one categorical feature may take in one batch: more is an identifier or free
+# text sent as a category, which would make every window's category table unbounded.
+MAX_CATEGORIES_PER_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +93,29 @@ def _features_stored_as_is(schema: ModelSchema, records: Sequence[InferenceIn]) 
             return False
         if feature.kind is FeatureKind.NUMERICAL and not _all_finite(column):
             return False
+        if feature.kind is FeatureKind.CATEGORICAL and max(map(len, column), default=0) > (
+            MAX_CATEGORY_CHARACTERS
+        ):
+            return False
     return True
+
+
+def _check_cardinality(
+    schema: ModelSchema, records: Sequence[InferenceIn], errors: ErrorCollector
+) -> None:
+    for feature in schema.features:
+        if feature.kind is not FeatureKind.CATEGORICAL:
+            continue
+        values = (record.features.get(feature.name) for record in records)
+        distinct = {value for value in values if isinstance(value, str | int)}
+        if len(distinct) > MAX_CATEGORIES_PER_BATCH:
+            errors.add(
+                ("body", "records"),
+                f"feature {feature.name!r} takes {len(distinct)} distinct values in this batch; "
+                f"a categorical feature takes at most {MAX_CATEGORIES_PER_BATCH} per batch "
+                "(send codes, not identifiers or free text, or declare the feature numerical)",
+                "value_error.too_many_categories",
+            )
 
 
 def _checked_features(
@@ -159,6 +190,7 @@ def validate_inferences(
     errors = ErrorCollector()
     specs = {feature.name: feature for feature in schema.features}
     features_as_is = _features_stored_as_is(schema, records)
+    _check_cardinality(schema, records, errors)
     rows: list[InferenceRow] = []
     for index, record in enumerate(records):
         loc = ("body", "records", index)

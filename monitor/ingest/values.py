@@ -14,6 +14,9 @@ from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
 INTEGRAL_TEXT = re.compile(r"^(-?\d+)\.0*$")
 
 PROBABILITY_SUM_TOLERANCE = 0.01
+# A category is a code, not free text: longer values are refused, so end users' strings cannot
+# bloat the store or carry markup into reports.
+MAX_CATEGORY_CHARACTERS = 200
 _LARGEST_INTEGER = 2**63
 
 
@@ -49,6 +52,12 @@ def check_feature_value(kind: FeatureKind, value: Any) -> Any:
         return check_number(value, "a numerical feature")
     if kind is FeatureKind.CATEGORICAL:
         if isinstance(value, str):
+            if len(value) > MAX_CATEGORY_CHARACTERS:
+                raise InvalidValue(
+                    f"a categorical value has at most {MAX_CATEGORY_CHARACTERS} characters, got "
+                    f"{len(value)}; send a category code, not free text",
+                    "value_error.too_long",
+                )
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)

@@ -93,7 +93,10 @@ class _Pass:
     def send_channel(self, channel_id: int, delivery_ids: list[int]) -> tuple[int, int]:
         """Send one channel's heads in order; returns (attempted, delivered)."""
         attempted = delivered = 0
-        client = client_for(self.settings.delivery_timeout_seconds)
+        client = client_for(
+            self.settings.delivery_timeout_seconds,
+            allow_private=self.settings.egress_allow_private,
+        )
         try:
             for delivery_id in delivery_ids:
                 with Session(self.engine) as session:

@@ -2,7 +2,7 @@
 training data, MLflow target, parameters) and, for local pipelines, its environment."""
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,11 +91,21 @@ def pipeline_context(
 
 
 def pipeline_environment(
-    *, extra: Mapping[str, str], directory: Path, mlflow: MlflowTarget, run_id: int
+    *,
+    inherited: Sequence[str],
+    extra: Mapping[str, str],
+    directory: Path,
+    mlflow: MlflowTarget,
+    run_id: int,
 ) -> dict[str, str]:
-    """The control plane's environment without its own `MONITOR_*` settings (they may hold
-    database credentials), plus the pipeline's variables and where to find the context."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
+    """The `inherited` variables of the control plane's environment (never its `MONITOR_*`
+    settings, which may hold database credentials), plus the pipeline's variables and where to
+    find the context."""
+    env = {
+        name: os.environ[name]
+        for name in inherited
+        if name in os.environ and not name.startswith("MONITOR_")
+    }
     env.update(extra)
     env.update(
         {

@@ -200,6 +200,7 @@ def _run_local(engine: Engine, settings: Settings, prepared: Prepared) -> None:
     outcome = run_process(
         local.argv(),
         env=pipeline_environment(
+            inherited=settings.inherited_pipeline_env,
             extra=spec.env,
             directory=prepared.directory,
             mlflow=prepared.mlflow,
@@ -251,6 +252,7 @@ def _trigger_http(engine: Engine, prepared: Prepared, settings: Settings) -> Non
         style=spec.style or HttpStyle.GENERIC,
         event_type=spec.event_type or "monitor-retrain",
         authorization=authorization,
+        allow_private=settings.egress_allow_private,
     )
     base = settings.public_url.rstrip("/")
     payload = {
@@ -291,6 +293,7 @@ def execute_run(
     if not claimed and not claim(engine, run_id, spec.timeout_delta):
         return load_run(engine, run_id)
     try:
+        check_kind_allowed(spec.kind, settings)
         with heartbeat(engine, run_id, settings.retraining_heartbeat_seconds):
             prepared = prepare(engine, settings, run_id)
             if spec.kind is PipelineKind.HTTP:
@@ -301,6 +304,20 @@ def execute_run(
         log.exception("retraining run %s failed", run_id)
         finish(engine, run_id, RetrainStatus.FAILED, error=describe_error(error))
     return load_run(engine, run_id)
+
+
+class PipelineKindForbidden(ValueError):
+    """The pipeline's kind is not in MONITOR_RETRAINING_PIPELINE_KINDS."""
+
+
+def check_kind_allowed(kind: PipelineKind, settings: Settings) -> None:
+    allowed = settings.allowed_pipeline_kinds
+    if kind not in allowed:
+        raise PipelineKindForbidden(
+            f"kind: '{kind}' pipelines are not allowed on this control plane (allowed: "
+            f"{', '.join(allowed)}); use an allowed kind, or have the operator add it to "
+            "MONITOR_RETRAINING_PIPELINE_KINDS"
+        )
 
 
 def _lineage_tags(

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from monitor.entities.monitor import Monitor
@@ -74,27 +74,37 @@ def run_monitor_tick(monitor_id: int) -> None:
     execute_run(engine, run.id, _Store.tracking_uri)  # type: ignore[arg-type]
 
 
+def claim_queued(engine: Engine, run_id: int) -> bool:
+    """Move a queued run to running, in one conditional UPDATE; False where another scheduler
+    (one that took over while this one still ran) claimed it first."""
+    now = utc_now()
+    with engine.begin() as connection:
+        claimed = connection.execute(
+            update(MonitorRun)
+            .where(col(MonitorRun.id) == run_id)
+            .where(col(MonitorRun.status) == RunStatus.QUEUED)
+            .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
+        )
+    return claimed.rowcount == 1
+
+
 def drain_queue() -> int:
     """Execute runs queued through the API ("run now", backfill), oldest first."""
     engine = _Store.engine()
     done = 0
     while True:
         with Session(engine) as session:
-            run = session.exec(
-                select(MonitorRun)
+            run_id = session.exec(
+                select(MonitorRun.id)
                 .where(MonitorRun.status == RunStatus.QUEUED)
                 .order_by(col(MonitorRun.id))
                 .limit(1)
             ).first()
-            if run is None:
-                return done
-            run.status = RunStatus.RUNNING
-            run.started_at = run.heartbeat_at = utc_now()
-            session.add(run)
-            session.commit()
-            run_id = run.id
-        execute_run(engine, run_id, _Store.tracking_uri)  # type: ignore[arg-type]
-        done += 1
+        if run_id is None:
+            return done
+        if claim_queued(engine, run_id):
+            execute_run(engine, run_id, _Store.tracking_uri)
+            done += 1
 
 
 def compact() -> None:

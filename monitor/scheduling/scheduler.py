@@ -9,6 +9,7 @@ from typing import Any
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from monitor.entities.monitor import Monitor
@@ -19,7 +20,9 @@ from monitor.runs.relabelling import refresh_stale_quality
 from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
+from monitor.services.retention import delete_expired
 from monitor.settings import Settings
+from monitor.store.types import utc_now
 from monitor.versions.reconcile import reconcile_champions
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,13 @@ log = logging.getLogger(__name__)
 PERSISTENT = "default"  # monitor ticks: in the database, so next run times survive restarts
 INTERNAL = "internal"  # housekeeping: recreated by every leader
 JOB_PREFIX = "monitor-"
+
+
+RETENTION_SECONDS = 3600.0
+
+
+def apply_retention(engine: Engine, settings: Settings) -> None:
+    delete_expired(engine=engine, settings=settings, now=utc_now())
 
 
 class MonitorScheduler:
@@ -85,6 +95,7 @@ class MonitorScheduler:
             (rollout_tick, settings.rollout_tick_seconds, (engine, settings)),
             (refresh_stale_quality, settings.quality_refresh_seconds, (engine,)),
             (reconcile_champions, settings.champion_sync_seconds, (engine, settings)),
+            (apply_retention, RETENTION_SECONDS, (engine, settings)),
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)

@@ -20,6 +20,7 @@ from monitor.entities.channel import (
     ChannelUpdate,
 )
 from monitor.entities.event import Severity
+from monitor.security.masking import mask
 from monitor.services.errors import Conflict, NotFound, Unprocessable
 from monitor.store.types import utc_now
 from triggers.notifications.grouping import Grouping
@@ -137,15 +138,6 @@ def _check_secrets(kind: ChannelKind, secrets: Mapping[str, str]) -> dict[str, s
                 f"secrets.{name}", f"secrets.{name} is required for a {kind} channel: {spec.hint}"
             )
     return _checked(kind, "secrets", secrets, specs)
-
-
-def mask(value: str) -> str:
-    """Enough of a secret to recognise it: a URL's origin, or a token's last four characters."""
-    parts = urlsplit(value)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{parts.hostname}{port}/****"
-    return "****" + value[-4:] if len(value) >= 16 else "****"
 
 
 def grouping_of(channel: Channel) -> Grouping:

@@ -163,7 +163,10 @@ def send_test(*, engine: Engine, settings: Settings, name: str) -> TestNotificat
         )
     if claimed is None:  # the row was created in this very transaction
         raise RuntimeError("a new test delivery could not be claimed")
-    result = send(claimed, client_for(settings.delivery_timeout_seconds))
+    result = send(
+        claimed,
+        client_for(settings.delivery_timeout_seconds, allow_private=settings.egress_allow_private),
+    )
     record(engine, claimed, result, now=utc_now(), policy=TEST_POLICY)
     with Session(engine) as session:
         detail = get_delivery(session=session, delivery_id=claimed.delivery_id)

@@ -1,8 +1,9 @@
 """Storing what sidecars send: inference records and late labels, one transaction per batch."""
 
-from sqlmodel import Session
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session, col
 
-from monitor.entities.inference import InferenceBatch, IngestResult
+from monitor.entities.inference import InferenceBatch, InferenceRecord, IngestResult
 from monitor.entities.label import LabelBatch, LabelResult
 from monitor.entities.registered_model import RegisteredModel
 from monitor.ingest.records import validate_inferences, validate_labels
@@ -32,7 +33,15 @@ def ingest_labels(*, session: Session, model: RegisteredModel, batch: LabelBatch
     rows = validate_labels(model.data_schema, batch.labels, now)
     assert model.id is not None
     connection = session.connection()
+    request_ids = [row.request_id for row in rows]
     inserted, updated = write_labels(connection, model.id, rows, now)
-    mark_relabelled_windows(connection, model.id, [row.request_id for row in rows])
+    mark_relabelled_windows(connection, model.id, request_ids)
+    matched = connection.execute(
+        select(func.count(distinct(col(InferenceRecord.request_id))))
+        .where(col(InferenceRecord.model_id) == model.id)
+        .where(col(InferenceRecord.request_id).in_(request_ids))
+    ).scalar_one()
     session.commit()
-    return LabelResult(accepted=inserted, updated=updated)
+    return LabelResult(
+        accepted=inserted, updated=updated, unmatched=len(set(request_ids)) - matched
+    )

@@ -31,9 +31,15 @@ from monitor.entities.retraining import (
     RetrainStatus,
     RetrainTrigger,
 )
-from monitor.retraining.executor import finalise_or_fail, run_directory
+from monitor.retraining.executor import (
+    PipelineKindForbidden,
+    check_kind_allowed,
+    finalise_or_fail,
+    run_directory,
+)
 from monitor.retraining.export import TRAINING_FILE
 from monitor.retraining.lifecycle import finish, heartbeat, record_run_event
+from monitor.security.masking import mask, redact_signed_links
 from monitor.services.errors import Conflict, NotFound, Unprocessable
 from monitor.settings import Settings
 from monitor.store.types import utc_now
@@ -49,8 +55,10 @@ class CoolingDown(Conflict):
 
 
 def _public(pipeline: RetrainingPipeline, model: RegisteredModel) -> PipelinePublic:
+    spec = pipeline.spec
     return PipelinePublic(
-        **pipeline.spec.model_dump(),
+        **spec.model_dump(exclude={"env"}),
+        env={name: mask(value) for name, value in spec.env.items()},
         model=model.name,
         callback_secret_set=pipeline.callback_secret is not None,
         created_at=pipeline.created_at,
@@ -72,10 +80,14 @@ def _check_gate(pipeline_in: PipelineIn, model: RegisteredModel) -> None:
 
 
 def configure_pipeline(
-    *, session: Session, model: RegisteredModel, pipeline_in: PipelineIn
+    *, session: Session, settings: Settings, model: RegisteredModel, pipeline_in: PipelineIn
 ) -> PipelineConfigured:
     """Create or replace the model's pipeline. An HTTP pipeline keeps its callback secret
     unless a new one is given; one is generated (and returned only now) if it has none."""
+    try:
+        check_kind_allowed(pipeline_in.kind, settings)
+    except PipelineKindForbidden as error:
+        raise Unprocessable("kind", str(error)) from error
     _check_gate(pipeline_in, model)
     pipeline = session.exec(
         select(RetrainingPipeline).where(RetrainingPipeline.model_id == model.id)
@@ -230,10 +242,14 @@ def _get_run(session: Session, model: RegisteredModel, run_id: int) -> Retrainin
 def get_run(*, session: Session, model: RegisteredModel, run_id: int) -> RetrainingRunDetail:
     run = _get_run(session, model, run_id)
     lineage = session.exec(select(ModelLineage).where(ModelLineage.run_id == run_id)).first()
+    # The context and logs can hold the training-data link, which downloads without a key.
+    context = (
+        None if run.context is None else json.loads(redact_signed_links(json.dumps(run.context)))
+    )
     return RetrainingRunDetail(
         **RetrainingRunPublic.of(run).model_dump(),
-        logs=run.logs,
-        context=run.context,
+        logs=redact_signed_links(run.logs),
+        context=context,
         gate=run.gate,
         lineage=LineagePublic.of(lineage) if lineage else None,
     )
@@ -256,7 +272,13 @@ class CallbackIn(BaseModel):
 
     status: Literal["succeeded", "failed"]
     mlflow_run_id: str | None = None
-    model_uri: str | None = Field(default=None, examples=["models:/m-0123abcd"])
+    model_uri: str | None = Field(
+        default=None,
+        pattern=r"^(models|runs):/",
+        examples=["models:/m-0123abcd"],
+        description="`models:/...` or `runs:/...` on the control plane's MLflow tracking "
+        "server; nothing else is loaded (a path or URL could be any code)",
+    )
     registered_version: str | None = None
     message: str = Field(default="", max_length=4000, description="Why it failed, if it did")
     logs: str = Field(default="", description="The end of the pipeline's logs, for the run")

@@ -3,11 +3,13 @@ variant the routing picks, copies it to the shadow without waiting, and hands wh
 the shipper. Nothing on the request path waits for the control plane, the shadow or the disk."""
 
 import asyncio
+import hmac
 import logging
 import signal
 import time
 from collections.abc import Mapping
 from contextlib import suppress
+from ipaddress import ip_address
 from uuid import uuid4
 
 import aiohttp
@@ -17,7 +19,7 @@ from aiohttp import web
 
 from monitor.sidecar.capture import Exchange, ModelShape, Protocol
 from monitor.sidecar.control_plane import TRANSIENT_ERRORS, ControlPlane, ModelCache
-from monitor.sidecar.routing import Split, Variant
+from monitor.sidecar.routing import STABLE, Split, Variant
 from monitor.sidecar.settings import SidecarSettings
 from monitor.sidecar.shipper import Shipper
 from monitor.sidecar.spool import Spool
@@ -59,6 +61,12 @@ def _forwarded(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}
 
 
+def allowed_headers(headers: Mapping[str, str], allowed: frozenset[str]) -> dict[str, str]:
+    """What a canary or shadow server gets of a request's headers: the allowed names only
+    (lower case), so credentials meant for the stable server go no further."""
+    return {k: v for k, v in headers.items() if k.lower() in allowed}
+
+
 class Sidecar:
     def __init__(self, settings: SidecarSettings) -> None:
         self.settings = settings
@@ -75,12 +83,16 @@ class Sidecar:
             schema=self._model_cache.load(),
             flush_records=settings.flush_records,
             flush_seconds=settings.flush_seconds,
+            max_pending_bytes=int(settings.pending_max_mb * 1024 * 1024),
         )
         self._upstream = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_seconds),
             skip_auto_headers=("User-Agent",),
         )
         self._sticky_header = settings.sticky_header
+        self._candidate_headers = frozenset(
+            name.strip().lower() for name in settings.candidate_headers.split(",") if name.strip()
+        )
         self._shadows: set[asyncio.Task[None]] = set()
         self._reachable: bool | None = None
         self._schema_read_at = -SCHEMA_REFRESH_S
@@ -93,6 +105,7 @@ class Sidecar:
         for path in PASS_THROUGH:
             app.router.add_get(path, self.pass_through)
         app.router.add_get("/sidecar/status", self.status)
+        app.router.add_get("/sidecar/healthz", self.healthz)
         return app
 
     async def invocations(self, request: web.Request) -> web.Response:
@@ -108,8 +121,12 @@ class Sidecar:
         split = self.split
         variant = split.choose(request.headers.get(self._sticky_header))
         headers = _forwarded(request.headers)
+        candidate_headers = allowed_headers(headers, self._candidate_headers)
         status, payload, reply_headers, latency_ms = await self._call(
-            "POST", variant.url + variant.upstream_path(request.path_qs), body, headers
+            "POST",
+            variant.url + variant.upstream_path(request.path_qs),
+            body,
+            headers if variant.name == STABLE else candidate_headers,
         )
         self.shipper.add(
             Exchange(
@@ -125,7 +142,9 @@ class Sidecar:
             )
         )
         if split.shadow is not None:
-            self._mirror(split.shadow, request.path_qs, body, headers, protocol, request_id)
+            self._mirror(
+                split.shadow, request.path_qs, body, candidate_headers, protocol, request_id
+            )
         reply_headers["X-Request-Id"] = request_id
         reply_headers["X-Model-Variant"] = variant.name
         if variant.model_version is not None:
@@ -193,7 +212,26 @@ class Sidecar:
         )
         return web.Response(body=payload, status=status, headers=headers)
 
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(body=b'{"status": "ok"}', content_type="application/json")
+
+    def _status_refusal(self, request: web.Request) -> web.Response | None:
+        """Why the caller may not read the status (it names upstream URLs), or None."""
+        key = self.settings.status_key
+        if key is None:
+            if request.remote is not None and ip_address(request.remote).is_loopback:
+                return None
+            detail = "the status answers only on loopback; set --status-key to read it remotely"
+            return web.json_response({"detail": detail}, status=403)
+        given = request.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {key.get_secret_value()}".encode()):
+            return None
+        detail = "send `Authorization: Bearer <status key>` (the sidecar's --status-key)"
+        return web.json_response({"detail": detail}, status=401)
+
     async def status(self, request: web.Request) -> web.Response:
+        if refusal := self._status_refusal(request):
+            return refusal
         split = self.split
         variants = [*split.serving, *([split.shadow] if split.shadow else [])]
         body = {

@@ -46,6 +46,23 @@ class SidecarSettings(BaseSettings):
     spool_max_mb: float = Field(
         256.0, gt=0, description="Largest size of the spool; the oldest batches go first."
     )
+    pending_max_mb: float = Field(
+        32.0,
+        gt=0,
+        description="Most request and response bytes held in memory waiting to be shipped; "
+        "past it they go to the spool, so a control plane that hangs cannot exhaust memory.",
+    )
+    status_key: SecretStr | None = Field(
+        None,
+        description="A secret that `/sidecar/status` (routing, upstream URLs, counts) asks for "
+        "as `Authorization: Bearer <key>`. Unset, it answers only callers on loopback. "
+        "`/sidecar/healthz` always answers, with nothing in it.",
+    )
+    candidate_headers: str = Field(
+        "accept,accept-encoding,content-type,user-agent,traceparent,tracestate",
+        description="Request headers copied to canary and shadow servers, comma-separated; "
+        "others (Authorization, Cookie, ...) reach only the stable server.",
+    )
     routing_poll_seconds: float = Field(
         2.0, gt=0, description="How often the routing is polled (cheap: ETag, 304)."
     )

@@ -36,6 +36,7 @@ class Shipper:
         schema: ModelShape | None,
         flush_records: int,
         flush_seconds: float,
+        max_pending_bytes: int,
     ) -> None:
         self.schema = schema
         self.counts = Counts()
@@ -44,6 +45,9 @@ class Shipper:
         self._flush_records = flush_records
         self._flush_seconds = flush_seconds
         self._pending: list[Exchange] = []
+        self._pending_bytes = 0
+        self._max_pending_bytes = max_pending_bytes
+        self._spills: set[asyncio.Task[None]] = set()
         self._due = asyncio.Event()
         self._closing = False
 
@@ -55,11 +59,41 @@ class Shipper:
     def spooled_bytes(self) -> int:
         return self._spool.bytes
 
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending_bytes
+
     def add(self, exchange: Exchange) -> None:
-        """Queue an exchange; never waits (the request path calls it)."""
+        """Queue an exchange; never waits (the request path calls it). Past the byte budget,
+        what is pending goes to the spool in the background: a control plane that hangs must
+        not make the sidecar hold every body it serves."""
         self._pending.append(exchange)
-        if len(self._pending) >= self._flush_records:
+        self._pending_bytes += _size(exchange)
+        if self._pending_bytes > self._max_pending_bytes:
+            self._spill_pending()
+        elif len(self._pending) >= self._flush_records:
             self._due.set()
+
+    def _take_pending(self) -> list[Exchange]:
+        exchanges, self._pending, self._pending_bytes = self._pending, [], 0
+        return exchanges
+
+    def _spill_pending(self) -> None:
+        if self.schema is None:
+            self._bound_unparsed()
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._spill(self.schema, self._take_pending())
+        )
+        self._spills.add(task)
+        task.add_done_callback(self._spills.discard)
+
+    async def _spill(self, schema: ModelShape, exchanges: list[Exchange]) -> None:
+        batch = self._records(schema, exchanges)
+        for start in range(0, len(batch), self._flush_records):
+            chunk = batch[start : start + self._flush_records]
+            await self._keep(orjson.dumps({"records": chunk}), len(chunk))
+        logger.warning("over the pending byte budget: spooled %d records to send later", len(batch))
 
     async def run(self) -> None:
         """Flush on time or size until closed, then once more (spooling what cannot go)."""
@@ -80,8 +114,7 @@ class Shipper:
         if self.schema is None:
             self._bound_unparsed()
             return
-        exchanges, self._pending = self._pending, []
-        batch = self._records(self.schema, exchanges)
+        batch = self._records(self.schema, self._take_pending())
         for start in range(0, len(batch), self._flush_records):
             chunk = batch[start : start + self._flush_records]
             await self._deliver(orjson.dumps({"records": chunk}), len(chunk))
@@ -103,7 +136,15 @@ class Shipper:
         return batch
 
     def _bound_unparsed(self) -> None:
-        excess = len(self._pending) - MAX_UNPARSED
+        """Without a schema nothing can be spooled: keep the newest exchanges, within the
+        count and byte bounds."""
+        excess = 0
+        while excess < len(self._pending) - 1 and (
+            len(self._pending) - excess > MAX_UNPARSED
+            or self._pending_bytes > self._max_pending_bytes
+        ):
+            self._pending_bytes -= _size(self._pending[excess])
+            excess += 1
         if excess > 0:
             del self._pending[:excess]
             self.counts.dropped_records += excess
@@ -174,6 +215,10 @@ class Shipper:
             if not await self._send(payload, len(kept), after_refusal=True):
                 await self._keep(payload, len(kept))
         return True
+
+
+def _size(exchange: Exchange) -> int:
+    return len(exchange.request_body) + len(exchange.response_body)
 
 
 def _unrefused(payload: bytes, answer: bytes) -> list[Any] | None:

@@ -238,3 +238,27 @@ def test_null_prediction_of_a_successful_request_is_refused(
     assert problem["loc"] == ["body", "records", 0, "prediction"]
     assert "status_code (>= 400)" in problem["msg"]
     assert _stored(engine) == 0
+
+
+def test_a_category_longer_than_the_cap_is_refused_naming_the_field(
+    client: TestClient, churn: str, ingest: dict[str, str]
+) -> None:
+    long = record("r-long", features={"age": 41, "plan": "x" * 201, "vip": False})
+    reply = client.post(churn, json={"records": [long]}, headers=ingest)
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]
+    assert problem["loc"] == ["body", "records", 0, "features", "plan"]
+    assert "at most 200 characters" in problem["msg"]
+
+
+def test_a_batch_with_too_many_distinct_categories_is_refused(
+    client: TestClient, churn: str, ingest: dict[str, str], engine: Engine
+) -> None:
+    records = [
+        record(f"r{i}", features={"age": 41, "plan": f"user-{i}", "vip": False})
+        for i in range(1001)
+    ]
+    reply = client.post(churn, json={"records": records}, headers=ingest)
+    assert reply.status_code == 422
+    assert "'plan' takes 1001 distinct values" in reply.json()["detail"][0]["msg"]
+    assert _stored(engine) == 0

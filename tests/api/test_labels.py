@@ -6,7 +6,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from monitor.entities.label import GroundTruthLabel
-from tests.factories import model_payload
+from tests.factories import model_payload, record
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_labels_are_stored_by_request_id(
     body = {"labels": [{"request_id": "a", "label": 1}, {"request_id": "b", "label": "0"}]}
     reply = client.post(labels_url, json=body, headers=ingest)
     assert reply.status_code == 202
-    assert reply.json() == {"accepted": 2, "updated": 0}
+    assert reply.json() == {"accepted": 2, "updated": 0, "unmatched": 2}
     assert _labels(engine) == {"a": "1", "b": "0"}
 
 
@@ -38,7 +38,7 @@ def test_a_later_label_corrects_the_earlier_one(
     reply = client.post(
         labels_url, json={"labels": [{"request_id": "a", "label": 0}]}, headers=ingest
     )
-    assert reply.json() == {"accepted": 0, "updated": 1}
+    assert reply.json() == {"accepted": 0, "updated": 1, "unmatched": 1}
     assert _labels(engine) == {"a": "0"}
 
 
@@ -77,3 +77,14 @@ def test_integral_numbers_and_their_text_are_one_integer_class(
     reply = client.post(labels_url, json={"labels": labels}, headers=ingest)
     assert reply.status_code == 202
     assert _labels(engine) == {"a": "1", "b": "0"}
+
+
+def test_labels_for_request_ids_without_a_record_are_counted(
+    client: TestClient, labels_url: str, ingest: dict[str, str]
+) -> None:
+    client.post(
+        "/api/v1/models/churn/inferences", json={"records": [record("known")]}, headers=ingest
+    )
+    body = {"labels": [{"request_id": "known", "label": 1}, {"request_id": "stray", "label": 0}]}
+    reply = client.post(labels_url, json=body, headers=ingest)
+    assert reply.json()["unmatched"] == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.dashboard.bulk import insert_history, register_models
 from tests.dashboard.seed import (
@@ -44,6 +44,7 @@ FAST_SERVER = {
     "MONITOR_SCHEDULER_POLL_SECONDS": "0.5",
     "MONITOR_SCHEDULER_SYNC_SECONDS": "0.5",
     "MONITOR_DELIVERY_POLL_SECONDS": "0.2",
+    "MONITOR_EGRESS_ALLOW_PRIVATE": "true",  # the webhook receiver listens on loopback
     "MONITOR_RETRAINING_POLL_SECONDS": "0.5",
 }
 
@@ -85,16 +86,25 @@ class Dashboard:
     rollout_id: int
 
 
-def start_with_read_key(workdir: Path, settings: dict[str, str]) -> tuple[MonitorServer, Keys]:
-    """A migrated store with keys, then the server, given its read key for the dashboard."""
+def start_with_keys(workdir: Path, settings: dict[str, str]) -> tuple[MonitorServer, Keys]:
+    """A migrated store with keys, then the server."""
     server = MonitorServer(workdir, settings)
     subprocess.run(
         monitor_command("migrate"), cwd=workdir, env=server.env, check=True, capture_output=True
     )
     keys = create_keys(server)
-    server.env["MONITOR_DASHBOARD_API_KEY"] = keys.read
     server.start()
     return server, keys
+
+
+def sign_in(page: Page, dashboard_url: str, key: str) -> None:
+    """Sign in through the page, as a user does: the dashboard sends an unsigned visitor to
+    the sign-in form, and back to the dashboard once the key is accepted."""
+    page.goto(dashboard_url)
+    expect(page).to_have_url(f"{dashboard_url}signin")
+    page.fill("#key", key)
+    page.click("#signin")
+    expect(page).to_have_url(dashboard_url)
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +115,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Dashboard]:
-    server, keys = start_with_read_key(tmp_path_factory.mktemp("dashboard"), FAST_SERVER)
+    server, keys = start_with_keys(tmp_path_factory.mktemp("dashboard"), FAST_SERVER)
     try:
         hour = current_hour()
         with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
@@ -126,7 +136,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> I
 def large_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """50 models of 30 features and 1,250 runs, with the scheduler off (nothing moves)."""
     workdir = tmp_path_factory.mktemp("large-dashboard")
-    server, keys = start_with_read_key(workdir, {"MONITOR_SCHEDULER": "false"})
+    server, keys = start_with_keys(workdir, {"MONITOR_SCHEDULER": "false"})
     try:
         with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
             register_models(client, keys)

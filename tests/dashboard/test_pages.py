@@ -9,10 +9,15 @@ from playwright.sync_api import Page, expect
 
 from dashboard.figures import with_versions
 from tests.dashboard.bulk import model_name
-from tests.dashboard.conftest import Dashboard, screenshot
+from tests.dashboard.conftest import Dashboard, screenshot, sign_in
 from tests.e2e.server import bearer
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def signed_in(page: Page, dashboard: Dashboard) -> None:
+    sign_in(page, dashboard.url, dashboard.keys.read)
 
 
 def use_admin_key(page: Page, key: str) -> None:

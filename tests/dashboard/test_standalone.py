@@ -66,6 +66,6 @@ def test_dashboard_on_its_own_refuses_to_start_without_a_read_key() -> None:
 
 
 def test_page_without_a_read_key_says_how_to_get_one() -> None:
-    request = PageRequest(MonitorApi("http://127.0.0.1:9", None), "/", {})
+    request = PageRequest(MonitorApi("http://127.0.0.1:9", lambda: None), "/", {})
     with pytest.raises(ApiError, match="monitor keys create --scope read"):
         route(request, "")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.bulk import MODELS, RUNS_PER_MODEL, model_name
-from tests.dashboard.conftest import Dashboard, screenshot
+from tests.dashboard.conftest import Dashboard, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,11 @@ TOUR = [
     ("rollouts", "header >> text=Rollouts", f"text=No rollouts for {MODEL}."),
     ("overview", "header >> text=Overview", "#overview-table"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def signed_in(page: Page, large_dashboard: Dashboard) -> None:
+    sign_in(page, large_dashboard.url, large_dashboard.keys.read)
 
 
 def seconds_to_show(page: Page, selector: str, navigate: Callable[[], object]) -> float:

@@ -77,7 +77,7 @@ def test_5xx_is_retried_with_backoff_until_delivered_and_every_attempt_is_logged
         (2, "failed", 503),
         (3, "delivered", 200),
     ]
-    assert log[0].error == "HTTP 503: unavailable"
+    assert log[0].error == "HTTP 503 Service Unavailable"
     assert all(a.latency_ms is not None and a.latency_ms > 0 for a in log)
     assert log[1].started_at - log[0].started_at >= timedelta(seconds=0.005)  # backed off
 
@@ -93,9 +93,7 @@ def test_a_4xx_is_dead_at_once_without_a_retry(
     assert len(receiver.requests) == 1
     dead = deliveries(engine)[0]
     assert dead.status == "dead"
-    assert dead.note == (
-        "dead: HTTP 404: no_service is not retried; fix the channel, then redeliver"
-    )
+    assert dead.note == ("dead: HTTP 404 Not Found is not retried; fix the channel, then redeliver")
 
 
 def test_a_spent_retry_budget_dead_letters_the_delivery(

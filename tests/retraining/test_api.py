@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -210,7 +212,7 @@ def test_a_refused_trigger_fails_the_run_with_the_answer(
     triggered = trigger_http(status=401)
     run = client.get(f"{RUNS}/{triggered.run_id}", headers=admin).json()
     assert run["status"] == "failed"
-    assert "answered 401" in run["error"]
+    assert "answered HTTP 401 Unauthorized" in run["error"]
 
 
 def _callback(
@@ -279,3 +281,111 @@ def test_an_http_run_without_a_callback_times_out_at_its_deadline(
     run = client.get(f"{RUNS}/{triggered.run_id}", headers=admin).json()
     assert run["status"] == "timed_out"
     assert "no completion callback arrived before the deadline" in run["error"]
+
+
+def test_pipeline_env_values_are_read_back_masked(
+    client: TestClient, admin: dict[str, str], reader: dict[str, str], churn: None
+) -> None:
+    configure(
+        client, admin, command_pipeline("true", env={"HF_TOKEN": "hf_secretvalue_9876"}), MODEL
+    )
+    reply = client.get(PIPELINE, headers=reader)
+    assert reply.json()["env"] == {"HF_TOKEN": "****9876"}
+    assert "hf_secretvalue" not in reply.text
+
+
+def test_a_read_key_never_sees_the_training_data_link_signature(
+    client: TestClient, reader: dict[str, str], trigger_http: Callable[..., Triggered]
+) -> None:
+    triggered = trigger_http()
+    link = triggered.requests[0].body["training_data_url"]
+    signature = link.rsplit("signature=", 1)[1]
+    reply = client.get(f"{RUNS}/{triggered.run_id}", headers=reader)
+    assert reply.json()["context"]["data"]["url"].endswith("signature=****")
+    assert signature not in reply.text
+
+
+def test_a_signed_link_printed_by_a_pipeline_is_redacted_in_its_logs(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    printed = "http://testserver/api/v1/retraining/runs/1/training-data?expires=9&signature=c0ffee"
+    configure(client, admin, command_pipeline(f"echo '{printed}'"), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings, run_id)
+    logs = client.get(f"{RUNS}/{run_id}", headers=admin).json()["logs"]
+    assert "training-data?expires=9&signature=****" in logs
+    assert "c0ffee" not in logs
+
+
+def test_an_http_pipeline_aimed_at_loopback_fails_without_the_egress_setting(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    with receiver() as orchestrator:
+        configure(client, admin, {"kind": "http", "url": f"{orchestrator.url}/go"}, MODEL)
+        run_id = client.post(RUNS, headers=admin).json()["id"]
+        execute_run(engine, settings.model_copy(update={"egress_allow_private": False}), run_id)
+    run = client.get(f"{RUNS}/{run_id}", headers=admin).json()
+    assert run["status"] == "failed"
+    assert "MONITOR_EGRESS_ALLOW_PRIVATE=true" in run["error"]
+    assert orchestrator.requests == []
+
+
+def test_a_pipeline_kind_the_operator_forbids_is_refused_naming_the_setting(
+    client: TestClient, admin: dict[str, str], churn: None
+) -> None:
+    client.app.state.settings.retraining_pipeline_kinds = "http"  # type: ignore[attr-defined]
+    reply = client.put(PIPELINE, json=command_pipeline("true"), headers=admin)
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]
+    assert problem["loc"] == ["body", "kind"]
+    assert "MONITOR_RETRAINING_PIPELINE_KINDS" in problem["msg"]
+
+
+def test_a_run_of_a_kind_forbidden_since_it_was_configured_fails_without_running(
+    client: TestClient, admin: dict[str, str], churn: None, engine: Engine, settings: Settings
+) -> None:
+    configure(client, admin, command_pipeline("echo ran"), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings.model_copy(update={"retraining_pipeline_kinds": "http"}), run_id)
+    run = client.get(f"{RUNS}/{run_id}", headers=admin).json()
+    assert run["status"] == "failed"
+    assert "MONITOR_RETRAINING_PIPELINE_KINDS" in run["error"]
+    assert "ran" not in run["logs"]
+
+
+def test_production_allows_only_http_pipelines_unless_told_otherwise(tmp_path: Path) -> None:
+    production = Settings(
+        environment="production",
+        database_url="postgresql+psycopg://monitor@db/monitor",
+        secret_keys=Fernet.generate_key().decode(),
+        data_dir=tmp_path,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    assert production.allowed_pipeline_kinds == ("http",)
+
+
+def test_a_local_pipeline_inherits_only_allow_listed_variables(
+    client: TestClient,
+    admin: dict[str, str],
+    churn: None,
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "leaked")
+    command = 'echo "aws=${AWS_SECRET_ACCESS_KEY:-unset} path=${PATH:+set} own=$OWN"'
+    configure(client, admin, command_pipeline(command, env={"OWN": "mine"}), MODEL)
+    run_id = client.post(RUNS, headers=admin).json()["id"]
+    execute_run(engine, settings, run_id)
+    logs = client.get(f"{RUNS}/{run_id}", headers=admin).json()["logs"]
+    assert "aws=unset path=set own=mine" in logs
+
+
+def test_a_callback_naming_a_model_outside_the_registry_is_refused(
+    client: TestClient, trigger_http: Callable[..., Triggered]
+) -> None:
+    triggered = trigger_http()
+    body = {"status": "succeeded", "model_uri": "file:///tmp/evil-model"}
+    reply = _callback(client, triggered.run_id, triggered.secret, body)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"] == ["body", "model_uri"]

@@ -95,6 +95,18 @@ def test_stored_report_is_evidently_html(scored: TestClient, admin: dict[str, st
     assert all(name in page.text for name in ("x0", "region", "device"))
 
 
+def test_report_is_served_sandboxed_and_never_sniffed(
+    scored: TestClient, admin: dict[str, str]
+) -> None:
+    _upload_reference(scored, admin)
+    _send(scored, admin, 1_000, shifted=())
+    _monitor(scored, admin, store_report=True)
+    run = _run_now(scored, admin)
+    page = scored.get(f"{MODEL}/runs/{run['id']}/report", headers=admin)
+    assert page.headers["content-security-policy"].split()[0] == "sandbox"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
 def test_backfill_queues_one_run_per_window(scored: TestClient, admin: dict[str, str]) -> None:
     _upload_reference(scored, admin)
     _monitor(scored, admin)

@@ -143,13 +143,13 @@ def model_server(
 
 def start_sidecar(workdir: Path, options: Mapping[str, str]) -> Process:
     """`monitor sidecar` with `options` (e.g. {"--model": "iris"}), on a free loopback port,
-    returned once `/sidecar/status` answers."""
+    returned once `/sidecar/healthz` answers."""
     port = free_port()
     command = monitor_command("sidecar", "--port", str(port))
     for option, value in options.items():
         command += [option, value]
     url = f"http://127.0.0.1:{port}"
-    return start_process(command, {}, workdir / "sidecar.log", url, "/sidecar/status")
+    return start_process(command, {}, workdir / "sidecar.log", url, "/sidecar/healthz")
 
 
 @contextmanager

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from triggers.egress import EgressTransport, answer_summary
 from triggers.notifications.envelope import OutboundRequest
 
-EXCERPT_CHARACTERS = 300
 REDACTED = "[redacted]"
 
 _sending = contextvars.ContextVar("notification_sending", default=False)
@@ -50,13 +50,18 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=4)
-def client_for(timeout_seconds: float) -> httpx.Client:
+def client_for(timeout_seconds: float, *, allow_private: bool) -> httpx.Client:
     """The process's client for notification sends (thread-safe, keeps connections alive, so
-    a burst to Slack does not pay a TLS handshake a message); never closed by callers."""
+    a burst to Slack does not pay a TLS handshake a message); never closed by callers.
+    `allow_private`: the egress policy lets it reach non-public addresses."""
     httpx_log = logging.getLogger("httpx")
     if _SILENCER not in httpx_log.filters:
         httpx_log.addFilter(_SILENCER)
-    return httpx.Client(timeout=httpx.Timeout(timeout_seconds), follow_redirects=False)
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=False,
+        transport=EgressTransport(allow_private=allow_private),
+    )
 
 
 def post(request: OutboundRequest, client: httpx.Client) -> HttpResult:
@@ -72,10 +77,7 @@ def post(request: OutboundRequest, client: httpx.Client) -> HttpResult:
     finally:
         _sending.reset(token)
     latency = (time.perf_counter() - started) * 1000
-    problem = None
-    if not 200 <= response.status_code < 300:
-        excerpt = response.text[:EXCERPT_CHARACTERS].strip()
-        problem = redact(f"HTTP {response.status_code}: {excerpt}".rstrip(": "), request.secrets)
+    problem = None if 200 <= response.status_code < 300 else answer_summary(response)
     return HttpResult(response.status_code, latency, problem, response.headers.get("retry-after"))
 
 

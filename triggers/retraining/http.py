@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from triggers.egress import EgressTransport, answer_summary
+
 SIGNATURE_HEADER = "X-Monitor-Signature"
 TIMESTAMP_HEADER = "X-Monitor-Timestamp"
 SIGNATURE_PREFIX = "sha256="
@@ -34,6 +36,7 @@ class HttpTrigger:
     event_type: str = "monitor-retrain"  # GitHub's repository_dispatch event type
     authorization: str | None = None  # the whole Authorization header value, e.g. "Bearer ..."
     timeout_seconds: float = 10.0
+    allow_private: bool = False  # the egress policy: non-public addresses are refused
 
     def request_body(self, run_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
         if self.style is HttpStyle.AIRFLOW:
@@ -63,6 +66,7 @@ class HttpTrigger:
     ) -> int:
         """POST the trigger; the orchestrator's status code when it accepted it (2xx)."""
         try:
+            transport = transport or EgressTransport(allow_private=self.allow_private)
             with httpx.Client(timeout=self.timeout_seconds, transport=transport) as client:
                 response = client.post(
                     self.url, json=self.request_body(run_id, payload), headers=self.headers()
@@ -73,8 +77,7 @@ class HttpTrigger:
             ) from error
         if not response.is_success:
             raise TriggerFailed(
-                f"the {self.style} trigger at {self.url} answered {response.status_code}: "
-                f"{response.text[:500]}"
+                f"the {self.style} trigger at {self.url} answered {answer_summary(response)}"
             )
         return response.status_code
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from monitor.api.deps import AdminKey, EngineDep, ReadKey, SessionDep, SettingsDep
+from monitor.api.deps import AdminKey, EngineDep, Offset, ReadKey, RowId, SessionDep, SettingsDep
 from monitor.entities.channel import ChannelCreate, ChannelPublic, ChannelsPublic, ChannelUpdate
 from monitor.entities.delivery import (
     DeliveriesPublic,
@@ -63,7 +63,7 @@ def list_deliveries(
     channel: Annotated[str | None, Query(description="Channel name")] = None,
     event: Annotated[str | None, Query(description="Event id (evt_...)")] = None,
     status: DeliveryStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DeliveriesPublic:
     return deliveries.list_deliveries(
@@ -72,7 +72,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", dependencies=[ReadKey], summary="With its attempts")
-def read_delivery(session: SessionDep, delivery_id: int) -> DeliveryDetail:
+def read_delivery(session: SessionDep, delivery_id: RowId) -> DeliveryDetail:
     return deliveries.get_delivery(session=session, delivery_id=delivery_id)
 
 
@@ -82,5 +82,5 @@ def read_delivery(session: SessionDep, delivery_id: int) -> DeliveryDetail:
     dependencies=[AdminKey],
     summary="Queue a delivered, dead or suppressed delivery again",
 )
-def redeliver(session: SessionDep, delivery_id: int) -> DeliveryPublic:
+def redeliver(session: SessionDep, delivery_id: RowId) -> DeliveryPublic:
     return deliveries.redeliver(session=session, delivery_id=delivery_id)

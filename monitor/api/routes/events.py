@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from monitor.api.deps import ReadKey, SessionDep, SettingsDep
+from monitor.api.deps import Offset, ReadKey, SessionDep, SettingsDep
 from monitor.entities.event import EventPublic, Severity
 from monitor.services import events
 
@@ -27,7 +27,7 @@ def list_events(
     min_severity: Annotated[Severity | None, Query(description="This and graver")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsPublic:
     found, count = events.list_events(

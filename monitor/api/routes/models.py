@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from monitor.api.deps import AdminKey, ModelDep, ReadKey, ReadOrIngestKey, SessionDep
+from monitor.api.deps import AdminKey, ModelDep, Offset, ReadKey, ReadOrIngestKey, SessionDep
 from monitor.entities.registered_model import (
     RegisteredModelCreate,
     RegisteredModelPublic,
@@ -26,7 +26,7 @@ def register_model(session: SessionDep, model_in: RegisteredModelCreate) -> Regi
 @router.get("", dependencies=[ReadKey], summary="List registered models")
 def list_models(
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RegisteredModelsPublic:
     found, count = models.list_models(session=session, offset=offset, limit=limit)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from monitor.api.deps import ReadKey, SessionDep
+from monitor.api.deps import Offset, ReadKey, SessionDep
 from monitor.services import overview
 from monitor.services.overview import OverviewPublic
 from monitor.store.types import utc_now
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/overview", tags=["overview"], dependencies=[R
 def model_overview(
     session: SessionDep,
     hours: Annotated[int, Query(ge=1, le=168, description="Hours of traffic counts")] = 24,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> OverviewPublic:
     return overview.model_overview(

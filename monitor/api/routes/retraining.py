@@ -9,7 +9,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from monitor.api.body import read_limited
-from monitor.api.deps import AdminKey, EngineDep, ModelDep, ReadKey, SessionDep, SettingsDep
+from monitor.api.deps import (
+    AdminKey,
+    EngineDep,
+    ModelDep,
+    Offset,
+    ReadKey,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from monitor.entities.retraining import (
     LineagesPublic,
     PipelineConfigured,
@@ -33,9 +42,11 @@ CALLBACK_BYTES = 1024 * 1024
 
 @router.put(f"{MODEL}/pipeline", dependencies=[AdminKey], summary="Configure the pipeline")
 def configure_pipeline(
-    session: SessionDep, model: ModelDep, pipeline_in: PipelineIn
+    session: SessionDep, settings: SettingsDep, model: ModelDep, pipeline_in: PipelineIn
 ) -> PipelineConfigured:
-    return retraining.configure_pipeline(session=session, model=model, pipeline_in=pipeline_in)
+    return retraining.configure_pipeline(
+        session=session, settings=settings, model=model, pipeline_in=pipeline_in
+    )
 
 
 @router.get(f"{MODEL}/pipeline", dependencies=[ReadKey], summary="Read the pipeline")
@@ -66,7 +77,7 @@ def list_runs(
     session: SessionDep,
     model: ModelDep,
     status: RetrainStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RetrainingRunsPublic:
     rows, count = retraining.list_runs(
@@ -80,7 +91,7 @@ def list_runs(
     dependencies=[ReadKey],
     summary="A run with its logs, context, gate result and lineage",
 )
-def read_run(session: SessionDep, model: ModelDep, run_id: int) -> RetrainingRunDetail:
+def read_run(session: SessionDep, model: ModelDep, run_id: RowId) -> RetrainingRunDetail:
     return retraining.get_run(session=session, model=model, run_id=run_id)
 
 
@@ -92,7 +103,7 @@ def read_run(session: SessionDep, model: ModelDep, run_id: int) -> RetrainingRun
 def list_lineage(
     session: SessionDep,
     model: ModelDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LineagesPublic:
     rows, count = retraining.list_lineage(session=session, model=model, offset=offset, limit=limit)
@@ -111,7 +122,7 @@ async def callback(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    run_id: int,
+    run_id: RowId,
     timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> RetrainingRunPublic:
@@ -137,7 +148,7 @@ async def callback(
     summary="The training export of a run, behind the signed link its HTTP pipeline was given",
 )
 def training_data(
-    engine: EngineDep, settings: SettingsDep, run_id: int, expires: int, signature: str
+    engine: EngineDep, settings: SettingsDep, run_id: RowId, expires: int, signature: str
 ) -> FileResponse:
     try:
         path = retraining.training_data_path(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from monitor.api.deps import AdminKey, ModelDep, ReadKey, SessionDep, SettingsDep
+from monitor.api.deps import AdminKey, ModelDep, Offset, ReadKey, RowId, SessionDep, SettingsDep
 from monitor.entities.rollout import ChecksPublic, RolloutIn, RolloutPublic, RolloutsPublic
 from monitor.services import rollouts
 from monitor.services.rollouts import Action
@@ -30,7 +30,7 @@ def start_rollout(
 def list_rollouts(
     session: SessionDep,
     model: ModelDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> RolloutsPublic:
     rows, count = rollouts.list_rollouts(session=session, model=model, offset=offset, limit=limit)
@@ -38,12 +38,12 @@ def list_rollouts(
 
 
 @router.get("/{rollout_id}", dependencies=[ReadKey], summary="A rollout and its transitions")
-def read_rollout(session: SessionDep, model: ModelDep, rollout_id: int) -> RolloutPublic:
+def read_rollout(session: SessionDep, model: ModelDep, rollout_id: RowId) -> RolloutPublic:
     return rollouts.get_rollout(session=session, model=model, rollout_id=rollout_id)
 
 
 @router.get("/{rollout_id}/checks", dependencies=[ReadKey], summary="Every check of every step")
-def list_checks(session: SessionDep, model: ModelDep, rollout_id: int) -> ChecksPublic:
+def list_checks(session: SessionDep, model: ModelDep, rollout_id: RowId) -> ChecksPublic:
     rows, count = rollouts.list_checks(session=session, model=model, rollout_id=rollout_id)
     return ChecksPublic(data=rows, count=count)
 
@@ -54,7 +54,7 @@ def list_checks(session: SessionDep, model: ModelDep, rollout_id: int) -> Checks
     summary="Pause, resume, abort or promote (promotion moves the MLflow aliases)",
 )
 def act(
-    session: SessionDep, settings: SettingsDep, model: ModelDep, rollout_id: int, action: Action
+    session: SessionDep, settings: SettingsDep, model: ModelDep, rollout_id: RowId, action: Action
 ) -> RolloutPublic:
     return rollouts.act(
         session=session,

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from monitor.api.deps import ModelDep, ReadKey, SessionDep
+from monitor.api.deps import ModelDep, Offset, ReadKey, RowId, SessionDep
 from monitor.entities.run import RunStatus
 from monitor.entities.run_views import (
     MonitorDriftState,
@@ -29,7 +29,7 @@ def list_runs(
     status: RunStatus | None = None,
     since: Annotated[datetime | None, Query(description="Window end at or after")] = None,
     until: Annotated[datetime | None, Query(description="Window end before")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RunsPublic:
     found = monitors.get_monitor(session=session, model=model, name=monitor) if monitor else None
@@ -47,12 +47,12 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", summary="A run with its per-feature results and quality checks")
-def read_run(session: SessionDep, model: ModelDep, run_id: int) -> RunDetail:
+def read_run(session: SessionDep, model: ModelDep, run_id: RowId) -> RunDetail:
     return runs.get_run(session=session, model=model, run_id=run_id)
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse, summary="Evidently report")
-def read_report(session: SessionDep, model: ModelDep, run_id: int) -> HTMLResponse:
+def read_report(session: SessionDep, model: ModelDep, run_id: RowId) -> HTMLResponse:
     return HTMLResponse(runs.run_report(session=session, model=model, run_id=run_id))
 
 

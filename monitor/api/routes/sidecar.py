@@ -18,12 +18,27 @@ from monitor.services import inference_log, ingestion, routing
 router = APIRouter(prefix="/api/v1/models/{model}", tags=["sidecar"])
 
 
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """`node` with every `#/$defs/...` reference replaced by its definition: those references
+    resolve against the whole OpenAPI document, where no `$defs` exists."""
+    if isinstance(node, dict):
+        reference = node.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inlined(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(item, definitions) for item in node]
+    return node
+
+
 def _json_body(model: type[Any]) -> dict[str, Any]:
     """OpenAPI text for routes that read their JSON body themselves (to bound its size)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": _inlined(schema, definitions)}},
         }
     }
 

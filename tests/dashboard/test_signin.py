@@ -1,0 +1,58 @@
+"""Dashboard sign-in: nothing is served without a session, the session cookie is HttpOnly and
+SameSite, a refused key says so on the page, and a cross-origin action is refused."""
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.dashboard.conftest import Dashboard
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/models/churn", "/dashboard/events"])
+def test_an_unsigned_page_request_is_sent_to_sign_in(dashboard: Dashboard, path: str) -> None:
+    reply = httpx.get(f"{dashboard.server.base_url}{path}")
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/dashboard/signin"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/dashboard/reports/churn/1"),
+        ("GET", "/dashboard/_dash-layout"),
+        ("POST", "/dashboard/_dash-update-component"),
+    ],
+)
+def test_an_unsigned_data_request_is_401(dashboard: Dashboard, method: str, path: str) -> None:
+    reply = httpx.request(method, f"{dashboard.server.base_url}{path}", json={})
+    assert reply.status_code == 401
+
+
+def test_the_session_cookie_is_httponly_and_samesite_strict(dashboard: Dashboard) -> None:
+    reply = httpx.post(
+        f"{dashboard.server.base_url}/dashboard/signin", data={"key": dashboard.keys.read}
+    )
+    cookie = reply.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert dashboard.keys.read not in cookie
+
+
+def test_a_post_from_another_origin_is_refused(dashboard: Dashboard) -> None:
+    with httpx.Client(base_url=dashboard.server.base_url, timeout=30.0) as client:
+        signed = client.post("/dashboard/signin", data={"key": dashboard.keys.read})
+        assert signed.status_code == 303
+        reply = client.post(
+            "/dashboard/_dash-update-component",
+            json={},
+            headers={"Origin": "https://evil.example"},
+        )
+    assert reply.status_code == 403
+
+
+def test_a_refused_key_is_named_on_the_sign_in_page(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}signin")
+    page.fill("#key", "mon_nope_notakey")
+    page.click("#signin")
+    expect(page.locator("#signin-error")).to_contain_text("That key was refused")
