@@ -204,6 +204,8 @@ def test_model_page_marks_each_promotion_and_what_each_window_judged(
     page: Page, large_dashboard: Dashboard
 ) -> None:
     """model-00's champion moved from v1 to v2 mid-series (tests/dashboard/bulk.py)."""
+    page.context.clear_cookies()  # the session signed in to the other dashboard's store
+    sign_in(page, large_dashboard.url, large_dashboard.keys.read)
     page.goto(f"{large_dashboard.url}models/{model_name(0)}")
     for chart in ("#drift-heatmap", "#prediction-distribution", "#quality-series"):
         expect(page.locator(f"{chart} .annotation-text")).to_have_text(["v2"])

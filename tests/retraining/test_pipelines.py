@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -193,6 +194,23 @@ def _stored_reference(engine: Engine, reference_id: int) -> pa.Table:
     return pa.concat_tables(pq.read_table(io.BytesIO(chunk)) for chunk in chunks)
 
 
+def _retrain_for_reference(
+    client: TestClient,
+    headers: dict[str, str],
+    engine: Engine,
+    settings: Settings,
+    spec: dict[str, Any],
+) -> tuple[RetrainingRun, dict[str, Any]]:
+    """A succeeded retraining run of `spec` on the cancer data, and the reference it stored."""
+    upload_cancer_data(client, headers)
+    configure(client, headers, spec)
+    run = _retrain(client, headers, engine, settings)
+    assert run.status == RetrainStatus.SUCCEEDED, run.error
+    references = client.get(f"/api/v1/models/{CANCER}/references", headers=headers).json()
+    [candidate] = [r for r in references["data"] if r["source"] == "retraining"]
+    return run, candidate
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_candidates_reference_is_its_held_out_records_never_trained_on(
     client: TestClient,
@@ -201,14 +219,9 @@ def test_the_candidates_reference_is_its_held_out_records_never_trained_on(
     retrain_settings: Settings,
     registry_name: str,
 ) -> None:
-    upload_cancer_data(client, admin)
-    configure(client, admin, python_pipeline(registry_model=registry_name))
+    spec = python_pipeline(registry_model=registry_name)
+    run, candidate = _retrain_for_reference(client, admin, engine, retrain_settings, spec)
 
-    run = _retrain(client, admin, engine, retrain_settings)
-
-    assert run.status == RetrainStatus.SUCCEEDED, run.error
-    references = client.get(f"/api/v1/models/{CANCER}/references", headers=admin).json()
-    [candidate] = [r for r in references["data"] if r["source"] == "retraining"]
     assert (candidate["model_version"], candidate["retraining_run_id"]) == ("1", run.id)
     assert candidate["row_count"] == 96 and candidate["has_labels"]
     names = [f["name"] for f in cancer_model_payload()["features"]]
@@ -230,15 +243,9 @@ def test_a_reference_the_pipeline_hands_back_becomes_the_candidates(
     retrain_settings: Settings,
     registry_name: str,
 ) -> None:
-    upload_cancer_data(client, admin)
     spec = python_pipeline(registry_model=registry_name, parameters={"validation_fraction": 0.2})
-    configure(client, admin, spec)
+    run, candidate = _retrain_for_reference(client, admin, engine, retrain_settings, spec)
 
-    run = _retrain(client, admin, engine, retrain_settings)
-
-    assert run.status == RetrainStatus.SUCCEEDED, run.error
-    references = client.get(f"/api/v1/models/{CANCER}/references", headers=admin).json()
-    [candidate] = [r for r in references["data"] if r["source"] == "retraining"]
     handed = pq.read_table(run_directory(retrain_settings, run.id) / "reference.parquet")
     assert candidate["row_count"] == handed.num_rows > 0
     with Session(engine) as session:
