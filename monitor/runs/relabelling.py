@@ -91,7 +91,8 @@ def _refresh_window(engine: Engine, monitor_id: int, window_end: datetime, judge
         settings = monitor.settings
         window = window_for(settings, window_end)
         connection = session.connection()
-        scope = VersionScope(judged.model_version, stable_only=settings.model_version is None)
+        pinned = settings.model_version is not None
+        scope = VersionScope.judged(judged.model_version, pinned=pinned)
         table = load_window(connection, model.id, model.data_schema, window, scope)  # type: ignore[arg-type]
         quality = evaluate_quality(
             connection,

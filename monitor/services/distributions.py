@@ -133,7 +133,7 @@ def column_distribution(
     pinned = monitor.settings.model_version is not None
     for run in runs:
         window = window_for(monitor.settings, run.window_end)
-        scope = VersionScope(run.model_version, stable_only=not pinned)
+        scope = VersionScope.judged(run.model_version, pinned=pinned)
         table = load_window(connection, monitor.model_id, model.data_schema, window, scope)
         columns.append(frame_for(table, profile)[column])
     shares: list[list[float]] = []

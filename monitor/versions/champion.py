@@ -86,5 +86,5 @@ def judged_scope(
     """The records a monitor's window judges: the pinned version's, or the stable traffic of the
     version that was champion at the window's end."""
     if pinned is not None:
-        return VersionScope(pinned, stable_only=False)
+        return VersionScope.judged(pinned, pinned=True)
     return VersionScope(champion_at(session, model_id, window_end))

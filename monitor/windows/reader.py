@@ -41,6 +41,12 @@ class VersionScope:
     version: str | None
     stable_only: bool = True
 
+    @classmethod
+    def judged(cls, version: str | None, *, pinned: bool) -> "VersionScope":
+        """The records a monitor judges of `version`: all of them when the monitor is pinned to
+        it, else its stable traffic."""
+        return cls(version, stable_only=not pinned)
+
     def arrow_filter(self, table: pa.Table) -> pa.ChunkedArray:
         """The keep-mask over `table`'s rows."""
         versions = table.column(MODEL_VERSION)
