@@ -1,4 +1,4 @@
-"""The `monitor` command line: serve, scheduler, backfill, retrain, migrate, keys."""
+"""The `monitor` command line: serve, scheduler, worker, backfill, retrain, migrate, keys."""
 
 import gc
 import logging
@@ -98,6 +98,29 @@ def scheduler() -> None:
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"scheduler for {settings.shown_database_url}", err=True)
     MonitorScheduler(settings).run(stop)
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Tasks executed at once: 1 runs them in this process, more in child processes.",
+)
+def worker(concurrency: int) -> None:
+    """Run a worker of the task engine: it executes what the active scheduler sends."""
+    from monitor.tasks.engine import worker_arguments
+
+    settings = get_settings()
+    if not settings.task_broker_url:
+        raise click.ClickException(
+            "MONITOR_TASK_BROKER_URL is not set: a worker needs the broker the scheduler sends "
+            "to, e.g. amqp://guest:guest@127.0.0.1:5672//"
+        )
+    click.echo(f"worker for {settings.shown_database_url}, queue {settings.task_queue}", err=True)
+    app, arguments = worker_arguments(settings, concurrency)
+    app.worker_main(arguments)
 
 
 @main.command()

@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     run_timeout_seconds: float = Field(
         1800.0, gt=0, description="A run still running after this long is marked failed."
     )
+    task_broker_url: str = Field(
+        "",
+        description="Broker of the task engine (Celery), e.g. `amqp://user:pass@rabbitmq:5672//` "
+        "or `redis://redis:6379/0`. Set, the active scheduler sends monitor runs, backfills, "
+        "quality re-evaluation, deliveries, retraining and rollout checks to `monitor worker` "
+        "processes; empty (default), it executes them itself, in-process, with no broker.",
+        repr=False,
+    )
+    task_queue: str = Field(
+        "monitor",
+        min_length=1,
+        max_length=120,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name of the queue monitor runs travel on; housekeeping passes use "
+        "`<name>.housekeeping`. Installations sharing one broker need different names.",
+    )
     delivery_poll_seconds: float = Field(
         1.0,
         gt=0,

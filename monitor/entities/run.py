@@ -57,6 +57,11 @@ class MonitorRun(SQLModel, table=True):
     heartbeat_at: datetime = TableField(
         default_factory=utc_now, sa_type=UTCDateTime, nullable=False
     )
+    dispatched_at: datetime | None = TableField(
+        default=None,
+        sa_type=UTCDateTime,
+        description="When the scheduler handed the queued run to the task engine",
+    )
 
 
 class FeatureResult(SQLModel, table=True):

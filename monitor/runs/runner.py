@@ -40,13 +40,15 @@ def start_run(
     window_end: datetime,
     trigger: RunTrigger,
     missed_ticks: int = 0,
+    status: RunStatus = RunStatus.RUNNING,
 ) -> MonitorRun:
-    """Record a run as running (committed), so it is visible, and recoverable, at once."""
+    """Record a run as running, or queued for a task to claim (committed), so it is visible,
+    and recoverable, at once."""
     window = window_for(monitor.settings, window_end)
     run = MonitorRun(
         monitor_id=monitor.id,  # type: ignore[arg-type]
         model_id=monitor.model_id,
-        status=RunStatus.RUNNING,
+        status=status,
         trigger=trigger,
         window_start=window.start,
         window_end=window.end,

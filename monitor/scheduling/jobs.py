@@ -2,19 +2,25 @@
 (`module:function` plus the database URL and monitor id), so they survive restarts."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, update
+from sqlalchemy import ColumnElement, Engine, or_, update
 from sqlmodel import Session, col, select
 
 from monitor.entities.monitor import Monitor
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
-from monitor.runs.runner import execute_run, start_run, sweep_orphaned_runs
+from monitor.runs.runner import start_run, sweep_orphaned_runs
 from monitor.scheduling.ticks import ticks_between
+from monitor.settings import get_settings
 from monitor.store.engine import make_engine
 from monitor.store.types import utc_now
+from monitor.tasks.dispatch import DispatchFailed, InProcessDispatcher
 from monitor.windows.compaction import compact_all
+
+if TYPE_CHECKING:
+    from monitor.tasks.dispatch import TaskDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +31,11 @@ def engine_for(database_url: str) -> Engine:
 
 
 class _Store:
-    """The store this process schedules for. Persistent jobs name only the monitor, so the job
-    table never holds database credentials."""
+    """The store this process schedules for, and where its work executes. Persistent jobs name
+    only the monitor, so the job table never holds database credentials."""
 
     url: str | None = None
-    tracking_uri: str | None = None  # MLflow, for monitors that explain a model with SHAP
+    dispatcher: "TaskDispatcher | None" = None
 
     @classmethod
     def engine(cls) -> Engine:
@@ -37,15 +43,30 @@ class _Store:
             raise RuntimeError("the scheduler has not bound a database yet")
         return engine_for(cls.url)
 
+    @classmethod
+    def tasks(cls) -> "TaskDispatcher":
+        if cls.dispatcher is None:
+            raise RuntimeError("the scheduler has not bound a task dispatcher yet")
+        return cls.dispatcher
 
-def bind(database_url: str, tracking_uri: str | None = None) -> None:
+
+def bind(
+    database_url: str,
+    tracking_uri: str | None = None,
+    dispatcher: "TaskDispatcher | None" = None,
+) -> None:
+    """Schedule for `database_url`; work executes through `dispatcher`, by default here, with
+    `tracking_uri` the MLflow store of models SHAP explains."""
     _Store.url = database_url
-    _Store.tracking_uri = tracking_uri
+    _Store.dispatcher = dispatcher or InProcessDispatcher(
+        engine_for(database_url), settings=get_settings(), tracking_uri=tracking_uri
+    )
 
 
 def run_monitor_tick(monitor_id: int) -> None:
-    """One scheduled tick: a run over the window ending now. Ticks missed while no scheduler was
-    active were coalesced into this one by APScheduler; the run records how many."""
+    """One scheduled tick: a run over the window ending now, queued and handed over at once.
+    Ticks missed while no scheduler was active were coalesced into this one by APScheduler;
+    the run records how many."""
     engine = _Store.engine()
     now = utc_now()
     with Session(engine, expire_on_commit=False) as session:
@@ -68,43 +89,62 @@ def run_monitor_tick(monitor_id: int) -> None:
             window_end=now,
             trigger=RunTrigger.SCHEDULE,
             missed_ticks=missed,
+            status=RunStatus.QUEUED,
         )
     if missed:
         log.info("monitor %s: %d missed ticks coalesced into run %s", monitor_id, missed, run.id)
-    execute_run(engine, run.id, _Store.tracking_uri)  # type: ignore[arg-type]
+    hand_over(engine, run.id)  # type: ignore[arg-type]
 
 
-def claim_queued(engine: Engine, run_id: int) -> bool:
-    """Move a queued run to running, in one conditional UPDATE; False where another scheduler
-    (one that took over while this one still ran) claimed it first."""
+def hand_over(engine: Engine, run_id: int) -> bool:
+    """Mark a queued run dispatched (one conditional UPDATE, so of two schedulers racing only one
+    sends it) and give it to the dispatcher; False where it was not handed over."""
+    dispatcher = _Store.tasks()
     now = utc_now()
     with engine.begin() as connection:
-        claimed = connection.execute(
+        marked = connection.execute(
             update(MonitorRun)
             .where(col(MonitorRun.id) == run_id)
             .where(col(MonitorRun.status) == RunStatus.QUEUED)
-            .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
+            .where(_undispatched(now - dispatcher.redispatch_after))
+            .values(dispatched_at=now)
         )
-    return claimed.rowcount == 1
+    if marked.rowcount != 1:
+        return False
+    try:
+        dispatcher.run(run_id)
+    except DispatchFailed:
+        log.exception("run %s stays queued; it is handed over again on the next pass", run_id)
+        with engine.begin() as connection:
+            connection.execute(
+                update(MonitorRun).where(col(MonitorRun.id) == run_id).values(dispatched_at=None)
+            )
+        return False
+    return True
+
+
+def _undispatched(before: datetime) -> ColumnElement[bool]:
+    return or_(col(MonitorRun.dispatched_at).is_(None), col(MonitorRun.dispatched_at) < before)
 
 
 def drain_queue() -> int:
-    """Execute runs queued through the API ("run now", backfill), oldest first."""
+    """Hand over runs queued through the API ("run now", backfill), oldest first, and scheduled
+    runs whose hand-over failed; returns how many."""
     engine = _Store.engine()
     done = 0
     while True:
+        before = utc_now() - _Store.tasks().redispatch_after
         with Session(engine) as session:
             run_id = session.exec(
                 select(MonitorRun.id)
                 .where(MonitorRun.status == RunStatus.QUEUED)
+                .where(_undispatched(before))
                 .order_by(col(MonitorRun.id))
                 .limit(1)
             ).first()
-        if run_id is None:
+        if run_id is None or not hand_over(engine, run_id):
             return done
-        if claim_queued(engine, run_id):
-            execute_run(engine, run_id, _Store.tracking_uri)
-            done += 1
+        done += 1
 
 
 def compact() -> None:

@@ -13,16 +13,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from monitor.entities.monitor import Monitor
-from monitor.notifications.dispatcher import dispatch
-from monitor.retraining.jobs import retraining_tick
-from monitor.rollouts.controller import rollout_tick
-from monitor.runs.relabelling import refresh_stale_quality
 from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
 from monitor.services.retention import delete_expired
 from monitor.settings import Settings
 from monitor.store.types import utc_now
+from monitor.tasks.dispatch import dispatcher_for
+from monitor.tasks.work import Housekeeping
 from monitor.versions.reconcile import reconcile_champions
 
 log = logging.getLogger(__name__)
@@ -79,7 +77,8 @@ class MonitorScheduler:
             timezone=UTC,
         )
         settings = self.settings
-        jobs.bind(self.database_url, settings.resolved_mlflow_tracking_uri)
+        tasks = dispatcher_for(engine, settings)
+        jobs.bind(self.database_url, dispatcher=tasks)
         jobs.sweep(settings.run_stale_seconds, settings.run_timeout_seconds)
         housekeeping: list[tuple[Any, float, tuple[Any, ...]]] = [
             (self.sync_jobs, settings.scheduler_sync_seconds, (scheduler,)),
@@ -90,10 +89,15 @@ class MonitorScheduler:
                 settings.run_stale_seconds / 2,
                 (settings.run_stale_seconds, settings.run_timeout_seconds),
             ),
-            (dispatch, settings.delivery_poll_seconds, (engine, settings)),
-            (retraining_tick, settings.retraining_poll_seconds, (engine, settings)),
-            (rollout_tick, settings.rollout_tick_seconds, (engine, settings)),
-            (refresh_stale_quality, settings.quality_refresh_seconds, (engine,)),
+        ]
+        handed_out = [
+            (Housekeeping.DELIVERIES, settings.delivery_poll_seconds),
+            (Housekeeping.RETRAINING, settings.retraining_poll_seconds),
+            (Housekeeping.ROLLOUTS, settings.rollout_tick_seconds),
+            (Housekeeping.QUALITY, settings.quality_refresh_seconds),
+        ]
+        housekeeping += [(tasks.housekeeping, every, (task, every)) for task, every in handed_out]
+        housekeeping += [
             (reconcile_champions, settings.champion_sync_seconds, (engine, settings)),
             (apply_retention, RETENTION_SECONDS, (engine, settings)),
         ]

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from monitor.scheduling.jobs import claim_queued
+from monitor.tasks.work import RunClaim, claim_run
 from tests.factories import drift_model_payload
 
 MODEL = "/api/v1/models/scored"
@@ -19,7 +19,7 @@ def test_a_queued_run_is_claimed_once(
         f"{MODEL}/monitors/drift/runs", json={"window_end": "2026-11-23T12:00:00Z"}, headers=admin
     ).json()
     [run_id] = queued["run_ids"]
-    assert claim_queued(engine, run_id) is True
-    assert claim_queued(engine, run_id) is False
+    assert claim_run(engine, run_id) is RunClaim.CLAIMED
+    assert claim_run(engine, run_id) is RunClaim.BUSY
     run = client.get(f"{MODEL}/runs/{run_id}", headers=admin).json()
     assert run["status"] == "running"
