@@ -1,10 +1,11 @@
 """Two `monitor scheduler` processes on one PostgreSQL: each tick runs once, and killing the
-active one hands over to the other."""
+active one hands over to the other, also when the runs execute on `monitor worker`s."""
 
 import itertools
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +16,16 @@ from sqlmodel import Session, col, select
 
 from monitor.entities.monitor import MonitorCreate
 from monitor.entities.registered_model import RegisteredModelCreate
-from monitor.entities.run import MonitorRun, RunTrigger
+from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.services import models, monitors
 from monitor.store.engine import make_engine
 from tests.e2e.server import clean_environment, monitor_command
+from tests.e2e.workers import Worker, task_engine, workers
 from tests.factories import drift_model_payload
 
 pytestmark = pytest.mark.postgres
+
+__all__ = ["task_engine", "workers"]  # fixtures
 
 TICK_SECONDS = 1
 HANDOVER_LIMIT_SECONDS = 30
@@ -51,13 +55,16 @@ def ticking_monitor(engine: Engine) -> int:
         return monitor.id
 
 
-def _start(url: str, workdir: Path, name: str) -> subprocess.Popen[bytes]:
+def _start(
+    url: str, workdir: Path, name: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = clean_environment(
         {
             "MONITOR_DATABASE_URL": url,
             "MONITOR_SCHEDULER_POLL_SECONDS": "1",
             "MONITOR_SCHEDULER_SYNC_SECONDS": "1",
             "MONITOR_RUN_STALE_SECONDS": "4",
+            **(extra or {}),
         }
     )
     log = (workdir / f"{name}.log").open("wb")
@@ -66,25 +73,49 @@ def _start(url: str, workdir: Path, name: str) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.fixture
-def schedulers(postgres_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    processes = [_start(postgres_url, tmp_path, f"scheduler-{i}") for i in range(2)]
-    yield processes
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
 
 
-def _scheduled_ends(engine: Engine) -> list[datetime]:
+@pytest.fixture
+def schedulers(postgres_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes = [_start(postgres_url, tmp_path, f"scheduler-{i}") for i in range(2)]
+    yield processes
+    _stop_all(processes)
+
+
+@pytest.fixture
+def schedulers_with_workers(
+    postgres_url: str, tmp_path: Path, task_engine: dict[str, str], workers: list[Worker]
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Two schedulers that send the runs through the broker to two workers."""
+    workers += [
+        Worker(tmp_path, f"worker-{i}", {"MONITOR_DATABASE_URL": postgres_url, **task_engine})
+        for i in range(2)
+    ]
+    for worker in workers:
+        worker.wait_ready()
+    processes = [_start(postgres_url, tmp_path, f"scheduler-{i}", task_engine) for i in range(2)]
+    yield processes
+    _stop_all(processes)
+
+
+def _scheduled(engine: Engine) -> list[MonitorRun]:
     with Session(engine) as session:
         return list(
             session.exec(
-                select(MonitorRun.window_end)
+                select(MonitorRun)
                 .where(MonitorRun.trigger == RunTrigger.SCHEDULE)
                 .order_by(col(MonitorRun.window_end))
             )
         )
+
+
+def _scheduled_ends(engine: Engine) -> list[datetime]:
+    return [run.window_end for run in _scheduled(engine)]
 
 
 def _wait_for_runs(engine: Engine, count: int, timeout: float) -> list[datetime]:
@@ -128,3 +159,32 @@ def test_killing_the_active_scheduler_hands_over_within_30_seconds(
     assert handover < HANDOVER_LIMIT_SECONDS
     standby_log = (tmp_path / f"scheduler-{1 - leader}.log").read_text()
     assert "now the active scheduler" in standby_log
+
+
+def test_with_workers_attached_the_standby_takes_over_and_each_tick_is_sent_once(
+    engine: Engine,
+    ticking_monitor: int,
+    schedulers_with_workers: list[subprocess.Popen[bytes]],
+    workers: list[Worker],
+    tmp_path: Path,
+) -> None:
+    before = len(_wait_for_runs(engine, 3, timeout=60))
+    leader = _leader(tmp_path, schedulers_with_workers)
+    schedulers_with_workers[leader].send_signal(signal.SIGKILL)
+    schedulers_with_workers[leader].wait(timeout=10)
+    killed_at = time.monotonic()
+    _wait_for_runs(engine, before + 3, timeout=HANDOVER_LIMIT_SECONDS)
+    assert time.monotonic() - killed_at < HANDOVER_LIMIT_SECONDS
+
+    ends = _scheduled_ends(engine)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(ends)]
+    assert min(gaps) > TICK_SECONDS / 2, f"a tick ran twice: gaps {gaps}"
+    settled = [run for run in _scheduled(engine) if run.status == RunStatus.NOT_ENOUGH_DATA]
+    assert len(settled) >= before, "the workers did not execute the runs"
+    received = Counter(
+        int(line.rsplit("run task for run ", 1)[1].split()[0])
+        for worker in workers
+        for line in worker.log().splitlines()
+        if "run task for run " in line
+    )
+    assert received and max(received.values()) == 1, f"a run was sent twice: {received}"
