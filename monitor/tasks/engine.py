@@ -29,7 +29,7 @@ def housekeeping_queue(queue: str) -> str:
 def _execute(task: Task, run_id: int) -> None:  # type: ignore[type-arg]
     settings = get_settings()
     engine = engine_for(settings.resolved_database_url)
-    log.info("run task for run %s (delivery %s)", run_id, task.request.retries)
+    log.info("run task for run %s (retry %s)", run_id, task.request.retries)
     claim = execute_claimed(
         engine, run_id, settings.resolved_mlflow_tracking_uri, takeover_after=TAKEOVER_AFTER
     )
