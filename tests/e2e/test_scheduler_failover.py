@@ -29,6 +29,7 @@ __all__ = ["task_engine", "workers"]  # fixtures
 
 TICK_SECONDS = 1
 HANDOVER_LIMIT_SECONDS = 30
+STARTUP_WITH_WORKERS_SECONDS = 120
 
 
 @pytest.fixture
@@ -168,7 +169,8 @@ def test_with_workers_attached_the_standby_takes_over_and_each_tick_is_sent_once
     workers: list[Worker],
     tmp_path: Path,
 ) -> None:
-    before = len(_wait_for_runs(engine, 3, timeout=60))
+    # Four processes start at once on a busy CI machine: allow them longer than the test above.
+    before = len(_wait_for_runs(engine, 3, timeout=STARTUP_WITH_WORKERS_SECONDS))
     leader = _leader(tmp_path, schedulers_with_workers)
     schedulers_with_workers[leader].send_signal(signal.SIGKILL)
     schedulers_with_workers[leader].wait(timeout=10)
@@ -178,13 +180,21 @@ def test_with_workers_attached_the_standby_takes_over_and_each_tick_is_sent_once
 
     ends = _scheduled_ends(engine)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(ends)]
-    assert min(gaps) > TICK_SECONDS / 2, f"a tick ran twice: gaps {gaps}"
-    settled = [run for run in _scheduled(engine) if run.status == RunStatus.NOT_ENOUGH_DATA]
-    assert len(settled) >= before, "the workers did not execute the runs"
+    # A run's window ends when its tick executes, which a loaded machine delays by up to about
+    # half a tick; a tick run twice shows as two runs a few milliseconds apart.
+    assert min(gaps) > TICK_SECONDS / 4, f"a tick ran twice: gaps {gaps}"
+    # The monitor has no reference, so each run ends failed, saying so: executed all the same.
+    executed = {
+        run.id
+        for run in _scheduled(engine)
+        if run.status == RunStatus.FAILED and (run.error or "").startswith("NotFound")
+    }
+    assert len(executed) >= before, "the workers did not execute the runs"
     received = Counter(
         int(line.rsplit("run task for run ", 1)[1].split()[0])
         for worker in workers
         for line in worker.log().splitlines()
         if "run task for run " in line
     )
-    assert received and max(received.values()) == 1, f"a run was sent twice: {received}"
+    assert executed <= set(received)
+    assert max(received.values()) == 1, f"a run was sent twice: {received}"
