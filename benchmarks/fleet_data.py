@@ -180,6 +180,7 @@ def populate(engine: Engine, url: str, count: int, rows: int, end: datetime) -> 
                 rows_per_chunk=65_536,
             )
     _clone_reference(engine, registered[0][0], [model_id for model_id, _ in registered[1:]])
+    print(f"  models, monitors and references: {time.perf_counter() - started:.0f} s", flush=True)
     for offset in range(0, count, MODELS_PER_COPY):
         batch = registered[offset : offset + MODELS_PER_COPY]
         windows = {model_id: _window(schema, model_id, rows, end) for model_id, schema in batch}

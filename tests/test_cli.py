@@ -45,3 +45,9 @@ def test_scheduler_prints_its_store_with_the_password_hidden(
     line = first_error_line("scheduler", database_url=with_password, cwd=tmp_path)
     assert "postgres:***@127.0.0.1" in line
     assert "hunter2" not in line
+
+
+def test_worker_without_a_broker_says_which_setting_to_set(tmp_path: Path) -> None:
+    result = run_monitor("worker", cwd=tmp_path, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "MONITOR_TASK_BROKER_URL is not set" in result.stderr
