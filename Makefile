@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TRITON_VENV ?= .venv-triton
 TRITON_REQUIREMENTS := tests/engines/triton-requirements.txt
 
-.PHONY: install demo serve test lint triton
+.PHONY: install demo serve test lint triton embeddings
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,15 @@ $(TRITON_VENV)/.installed: $(TRITON_REQUIREMENTS)
 
 triton: $(TRITON_VENV)/.installed
 
+# The text encoder's extra, for its tests; torch first, pinned to the CPU build the machines carry
+# (an unpinned torch would pull a CUDA build of several GB).
+$(BIN)/.embeddings: $(BIN)/.installed
+	$(BIN)/pip install --quiet 'torch==2.13.0'
+	$(BIN)/pip install --quiet -e '.[dev,embeddings]'
+	touch $@
+
+embeddings: $(BIN)/.embeddings
+
 demo: install
 	$(BIN)/monitor demo
 
@@ -35,5 +44,5 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint triton
+test: lint triton embeddings
 	$(BIN)/pytest

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -31,6 +32,49 @@ def detect_drift(
     (True, 'exact')
     """
     config = config or DriftConfig()
+    tested = uncorrected_results(profile, current, config)
+    return tested.report(correct(tested.results, config.correction), config)
+
+
+@dataclass(frozen=True, slots=True)
+class UncorrectedResults:
+    """Every test's raw (uncorrected) result on a window, before the multiple-testing correction,
+    which may span more than one window (segments are corrected together)."""
+
+    specs: tuple[FeatureSpec, ...]
+    results: tuple[DriftResult, ...]
+    quality: tuple[tuple[QualityResult, ...], ...]
+    tests_per_feature: tuple[int, ...]
+
+    def report(
+        self, corrected_results: Sequence[DriftResult], config: DriftConfig
+    ) -> DatasetDriftReport:
+        """The report, from this window's results once corrected (in :attr:`results` order)."""
+        corrected = iter(corrected_results)
+        features = []
+        for spec, count, checks in zip(
+            self.specs, self.tests_per_feature, self.quality, strict=True
+        ):
+            feature_results = tuple(next(corrected) for _ in range(count))
+            features.append(
+                FeatureDrift(
+                    spec.name, spec.kind, feature_results[0].drifted, feature_results, checks
+                )
+            )
+        share = sum(f.drifted for f in features) / len(features) if features else 0.0
+        return DatasetDriftReport(
+            features=tuple(features),
+            correction=config.correction.value,
+            drift_share=share,
+            drift_share_threshold=config.drift_share,
+            drifted=bool(features) and share >= config.drift_share,
+        )
+
+
+def uncorrected_results(
+    profile: ReferenceProfile, current: pd.DataFrame, config: DriftConfig
+) -> UncorrectedResults:
+    """Run the configured tests and data-quality checks, without correcting the p-values."""
     specs = check_schema(current, profile.schema)
     results: list[DriftResult] = []
     quality: list[tuple[QualityResult, ...]] = []
@@ -42,20 +86,8 @@ def detect_drift(
         results.extend(test.test(reference, window) for test in tests)
         quality.append(check_quality(reference, window, config.quality))
         tests_per_feature.append(len(tests))
-    corrected = iter(correct(results, config.correction))
-    features = []
-    for spec, count, checks in zip(specs, tests_per_feature, quality, strict=True):
-        feature_results = tuple(next(corrected) for _ in range(count))
-        features.append(
-            FeatureDrift(spec.name, spec.kind, feature_results[0].drifted, feature_results, checks)
-        )
-    share = sum(f.drifted for f in features) / len(features) if features else 0.0
-    return DatasetDriftReport(
-        features=tuple(features),
-        correction=config.correction.value,
-        drift_share=share,
-        drift_share_threshold=config.drift_share,
-        drifted=bool(features) and share >= config.drift_share,
+    return UncorrectedResults(
+        tuple(specs), tuple(results), tuple(quality), tuple(tests_per_feature)
     )
 
 
