@@ -32,16 +32,12 @@ def upgrade() -> None:
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
         sa.Column("request", JSON, nullable=True),
         sa.Column("response", JSON, nullable=True),
-        sa.Column(
-            "first_seen_at", monitor.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("first_seen_at", monitor.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["model_id"], ["registered_model.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("model_id", "event_id", name="uq_kserve_pending_pair_model_event"),
     )
-    op.create_index(
-        "ix_kserve_pending_pair_first_seen", "kserve_pending_pair", ["first_seen_at"]
-    )
+    op.create_index("ix_kserve_pending_pair_first_seen", "kserve_pending_pair", ["first_seen_at"])
     op.create_table(
         "kserve_expired_pairs",
         sa.Column("model_id", sa.Integer(), nullable=False),

@@ -41,8 +41,13 @@ class InferenceEvent:
 
 def _attribute(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(f"ce-{name}")
+    if value is None:
+        return None
     # The HTTP binding percent-encodes what a header cannot carry (3.1.3.2).
-    return None if value is None else unquote(value).strip()
+    text = unquote(value).strip()
+    if not text.isprintable():
+        raise NotAnInferenceEvent(f"ce-{name} holds control characters; send printable text")
+    return text
 
 
 def _time(headers: Mapping[str, str]) -> datetime | None:

@@ -13,7 +13,6 @@ import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from monitor.entities.api_key import Scope
 from monitor.entities.inference import InferenceRecord
+from monitor.entities.registered_model import RegisteredModel
 from monitor.services.api_keys import create_key
 from monitor.store.engine import make_engine
 from tests.e2e.server import MonitorServer, bearer, running_server
@@ -48,6 +48,7 @@ RECORDS = SINGLE_PAIRS + 2 * BATCH_PAIRS
 CLIENTS = 8
 PLANS = ["free", "pro", "team"]
 EVENTS = "/api/v1/kserve/events"
+MODEL = "kserve-logged"  # the InferenceService's name, sent as ce-inferenceservicename
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,11 @@ def _instance(i: int) -> dict[str, Any]:
     return {"age": i % 90, "plan": PLANS[i % 3], "vip": i % 7 == 0}
 
 
-def _pair(pair: int, expected: dict[str, Expected]) -> list[tuple[dict[str, str], bytes]]:
+def _pair(
+    pair: int, expected: dict[str, Expected], prefix: str = "call"
+) -> list[tuple[dict[str, str], bytes]]:
     """The request and response events of one call; v1 for even calls, v2 for odd ones."""
-    event_id = f"call-{pair}"
+    event_id = f"{prefix}-{pair}"
     if pair >= SINGLE_PAIRS:  # a v2 batch of two rows, class probabilities out
         rows = [_instance(pair), _instance(pair + 1)]
         tensor = v2_tensor("input-0", [2, 3], "BYTES", [list(row.values()) for row in rows])
@@ -85,7 +88,10 @@ def _pair(pair: int, expected: dict[str, Expected]) -> list[tuple[dict[str, str]
         expected[event_id] = Expected(row, str(pair % 2))
         request = v2_request(*inputs)
         response = v2_response(v2_tensor("predict", [1], "INT64", [pair % 2]))
-    return [kserve_event(REQUEST, event_id, request), kserve_event(RESPONSE, event_id, response)]
+    return [
+        kserve_event(REQUEST, event_id, request, service=MODEL),
+        kserve_event(RESPONSE, event_id, response, service=MODEL),
+    ]
 
 
 def _post_all(
@@ -116,20 +122,33 @@ def _post_all(
     return statuses
 
 
-@pytest.fixture
-def served(postgres_url: str, tmp_path: Path) -> Iterator[tuple[MonitorServer, Engine, str]]:
-    engine = make_engine(postgres_url)
+def _records_of_model() -> Any:
+    return (
+        select(InferenceRecord)
+        .join(RegisteredModel, col(RegisteredModel.id) == col(InferenceRecord.model_id))
+        .where(RegisteredModel.name == MODEL)
+    )
+
+
+@pytest.fixture(scope="module")
+def served(
+    postgres_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[MonitorServer, Engine, str]]:
+    """One server for the module (starting one is slow), on the session's database, which
+    other tests may have used: a model of its own, and each test keeps to its own ce-ids."""
+    workdir = tmp_path_factory.mktemp("kserve-logger")
+    engine = make_engine(postgres_database)
     with Session(engine) as session:
         _, admin = create_key(session=session, scope=Scope.ADMIN, name="e2e admin")
         _, ingest = create_key(session=session, scope=Scope.INGEST, name="e2e logger")
     settings = {
-        "MONITOR_DATABASE_URL": postgres_url,
+        "MONITOR_DATABASE_URL": postgres_database,
         "MONITOR_MIGRATE_ON_START": "false",
         "MONITOR_SCHEDULER": "false",
-        "MONITOR_DATA_DIR": str(tmp_path / "data"),
+        "MONITOR_DATA_DIR": str(workdir / "data"),
     }
-    with running_server(tmp_path, settings) as server:
-        payload = model_payload(class_labels=["0", "1"])
+    with running_server(workdir, settings) as server:
+        payload = model_payload(MODEL, class_labels=["0", "1"])
         reply = httpx.post(f"{server.base_url}/api/v1/models", json=payload, headers=bearer(admin))
         assert reply.status_code == 201, reply.text
         yield server, engine, ingest
@@ -158,12 +177,14 @@ def test_shuffled_repeated_events_land_as_exactly_one_record_per_instance(
     with Session(engine) as session:
         stored = {
             r.request_id: Expected(r.features, r.prediction)
-            for r in session.exec(select(InferenceRecord))
+            for r in session.exec(
+                _records_of_model().where(col(InferenceRecord.request_id).startswith("call-"))
+            )
         }
     assert len(stored) == RECORDS
     assert stored == expected
     pending = httpx.get(
-        f"{server.base_url}/api/v1/models/churn/kserve/pending", headers=bearer(key)
+        f"{server.base_url}/api/v1/models/{MODEL}/kserve/pending", headers=bearer(key)
     ).json()
     assert (pending["waiting_requests"], pending["waiting_responses"]) == (0, 0)
 
@@ -174,8 +195,8 @@ def test_response_whose_request_is_late_is_kept_reported_and_matched(
 ) -> None:
     server, engine, key = served
     expected: dict[str, Expected] = {}
-    request, response = _pair(2, expected)
-    pending_url = "/api/v1/models/churn/kserve/pending"
+    request, response = _pair(2, expected, prefix="late")
+    pending_url = f"/api/v1/models/{MODEL}/kserve/pending"
     with httpx.Client(base_url=server.base_url, headers=bearer(key), timeout=30) as client:
         assert client.post(EVENTS, content=response[1], headers=response[0]).status_code == 200
         assert client.get(pending_url).json()["waiting_responses"] == 1
@@ -183,5 +204,7 @@ def test_response_whose_request_is_late_is_kept_reported_and_matched(
         assert landed == {"outcome": "landed", "accepted": 1, "duplicates": 0}
         assert client.get(pending_url).json()["waiting_responses"] == 0
     with Session(engine) as session:
-        [record] = session.exec(select(InferenceRecord).order_by(col(InferenceRecord.id))).all()
-    assert Expected(record.features, record.prediction) == expected["call-2"]
+        [record] = session.exec(
+            _records_of_model().where(InferenceRecord.request_id == "late-2")
+        ).all()
+    assert Expected(record.features, record.prediction) == expected["late-2"]

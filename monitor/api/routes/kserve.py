@@ -100,6 +100,11 @@ async def _land(
             models.get_model, session=session, name=event.inference_service
         )
     body = await read_limited(request, settings.max_request_bytes)
+    if b"\\u0000" in body:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "the event's data holds a NUL character (\\u0000), which the store cannot keep",
+        )
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
