@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -168,7 +168,7 @@ def expire_unpaired(*, engine: Engine, settings: Settings, now: datetime) -> int
     return dropped
 
 
-def _count_expired(connection: Any, counts: Counter[tuple[int, Half]]) -> None:
+def _count_expired(connection: Connection, counts: Counter[tuple[int, Half]]) -> None:
     table = ExpiredPairs.__table__  # type: ignore[attr-defined]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for model_id in {model_id for model_id, _ in counts}:
