@@ -79,12 +79,11 @@ def _all_finite(numbers: list[Any]) -> bool:
         return False
 
 
-def _features_stored_as_is(schema: ModelSchema, records: Sequence[InferenceIn]) -> bool:
+def _features_stored_as_is(schema: ModelSchema, values: Sequence[dict[str, Any]]) -> bool:
     """Whether every record names exactly the schema's features, each with a value that
     `check_feature_value` would return unchanged. Checked a column at a time in C, so a clean
     batch skips the per-value checks; False only means that those checks must decide."""
     names = set(schema.feature_names)
-    values = [record.features for record in records]
     if not all(features.keys() == names for features in values):
         return False
     for feature in schema.features:
@@ -192,8 +191,9 @@ def validate_inferences(
     """Check `records` against `schema`; raise `BatchRejected` naming every bad field."""
     errors = ErrorCollector()
     specs = {feature.name: feature for feature in schema.features}
-    features_as_is = _features_stored_as_is(schema, records)
-    _check_cardinality(schema, [record.features for record in records], ("body", "records"), errors)
+    given = [record.features for record in records]
+    features_as_is = _features_stored_as_is(schema, given)
+    _check_cardinality(schema, given, ("body", "records"), errors)
     rows: list[InferenceRow] = []
     for index, record in enumerate(records):
         loc = ("body", "records", index)
@@ -229,6 +229,8 @@ def validate_feature_rows(
     errors = ErrorCollector()
     specs = {feature.name: feature for feature in schema.features}
     _check_cardinality(schema, rows, loc, errors)
+    if not errors and _features_stored_as_is(schema, rows):
+        return list(rows)
     checked = [
         _checked_features(schema, specs, features, (*loc, index), errors)
         for index, features in enumerate(rows)
