@@ -6,6 +6,10 @@ the peer measured in the same run: PostgreSQL's own COPY rate for the same rows 
 table, from this process, so the API's rate reads as a share of what the database can take.
 
     .venv/bin/python benchmarks/ingest.py [--records 200000] [--clients 4]
+    .venv/bin/python benchmarks/ingest.py --cloudevents [--instances-per-event 500]
+
+`--cloudevents` measures KServe payload-logger CloudEvents on PostgreSQL instead
+(benchmarks/ingest_cloudevents.py), against the inferences API on the same records.
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres, or --postgres URL); it creates a
 throwaway database there and drops it afterwards. Not part of the test suite.
@@ -32,6 +36,8 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
+from ingest_cloudevents import TARGET_RECORDS_PER_S as CLOUDEVENTS_TARGET
+from ingest_cloudevents import call_events, cloudevents_throughput
 
 TARGET_RECORDS_PER_S = 20_000
 TARGET_P99_MS = 20.0
@@ -314,6 +320,40 @@ def report_store(
     )
 
 
+def report_cloudevents(service: Service, args: argparse.Namespace, database_url: str) -> None:
+    """CloudEvents against the inferences API, same records, same batch size, same server."""
+    register_model(service)
+    per_event = args.instances_per_event
+    records = [sidecar_record("ce", i) for i in range(args.records)]
+    calls = [
+        call_events(
+            MODEL,
+            start // per_event,
+            [r["features"] for r in records[start : start + per_event]],
+            [r["prediction"] for r in records[start : start + per_event]],
+        )
+        for start in range(0, args.records, per_event)
+    ]
+    peer = throughput(service, args.records, per_event, args.clients)
+    rate = cloudevents_throughput(
+        service.base_url, service.ingest_key, MODEL, calls, args.records, args.clients
+    )
+    with psycopg.connect(database_url) as connection:
+        landed = connection.execute(
+            "SELECT count(*) FROM inference_record WHERE request_id LIKE 'bench-%'"
+        ).fetchone()
+    if landed is None or landed[0] != args.records:
+        raise RuntimeError(f"{landed} records landed from CloudEvents; expected {args.records}")
+    print(
+        f"{'inferences':<12} {peer:>10,.0f} records/s  (batches of {per_event}, the peer)\n"
+        f"{'CloudEvents':<12} {rate:>10,.0f} records/s  ({rate / CLOUDEVENTS_TARGET:.2f}x the "
+        f"{CLOUDEVENTS_TARGET:,} records/s target; {rate / peer:.2f}x the inferences API; "
+        f"{2 * len(calls):,} events + 10% repeats, shuffled, {per_event} instances each; "
+        f"exactly {args.records:,} records landed)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -325,7 +365,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="1-record requests per second")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--cloudevents", action="store_true", help="KServe logger events")
+    parser.add_argument("--instances-per-event", type=int, default=500)
     args = parser.parse_args()
+    if args.cloudevents:
+        with throwaway_database(args.postgres) as database_url:
+            sqlalchemy_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+            with (
+                tempfile.TemporaryDirectory() as workdir,
+                monitor_serve(Path(workdir), sqlalchemy_url) as service,
+            ):
+                report_cloudevents(service, args, database_url)
+        return
 
     print(
         f"{args.records:,} records (20 numerical + 4 categorical features) in batches of "

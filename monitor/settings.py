@@ -276,6 +276,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Rows one retention delete removes in one transaction.",
     )
+    kserve_pair_wait_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How long a KServe payload-logger request event waits in the store for its "
+        "response event (and the reverse) before housekeeping drops it and counts it as expired "
+        "(GET /api/v1/models/{model}/kserve/pending).",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8000/dashboard",
         description="Public address of the dashboard, used in links inside alerts.",

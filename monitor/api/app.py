@@ -21,6 +21,7 @@ from monitor.api.routes import (
     events,
     health,
     keys,
+    kserve,
     models,
     monitors,
     overview,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         drift_matrix,
         distributions,
         versions,
+        kserve,
     )
     for module in routers:
         app.include_router(module.router)

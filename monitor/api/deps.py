@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -74,6 +79,26 @@ def _unauthorised(message: str) -> HTTPException:
     )
 
 
+def _verified_scope(
+    request: Request, engine: Engine, plaintext: str, accepted: tuple[Scope, ...]
+) -> Scope:
+    cache: KeyCache = request.app.state.key_cache
+    digest = hashlib.sha256(plaintext.encode()).hexdigest()
+    scope = cache.get(digest)
+    if scope is None:
+        with Session(engine) as session:
+            scope = api_keys.find_scope(session=session, plaintext=plaintext)
+        if scope is None:
+            raise _unauthorised("invalid or revoked API key")
+        cache.put(digest, scope)
+    if not any(scope.allows(required) for required in accepted):
+        needed = " or ".join(f"'{s}'" for s in dict.fromkeys((*accepted, Scope.ADMIN)))
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"this key has scope '{scope}'; this call needs {needed}"
+        )
+    return scope
+
+
 def require(*accepted: Scope) -> Callable[..., Scope]:
     """A dependency that lets through keys whose scope is one of `accepted` (admin: always)."""
 
@@ -84,21 +109,35 @@ def require(*accepted: Scope) -> Callable[..., Scope]:
     ) -> Scope:
         if credentials is None:
             raise _unauthorised("missing API key: send `Authorization: Bearer <key>`")
-        cache: KeyCache = request.app.state.key_cache
-        digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
-        scope = cache.get(digest)
-        if scope is None:
-            with Session(engine) as session:
-                scope = api_keys.find_scope(session=session, plaintext=credentials.credentials)
-            if scope is None:
-                raise _unauthorised("invalid or revoked API key")
-            cache.put(digest, scope)
-        if not any(scope.allows(required) for required in accepted):
-            needed = " or ".join(f"'{s}'" for s in dict.fromkeys((*accepted, Scope.ADMIN)))
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"this key has scope '{scope}'; this call needs {needed}"
+        return _verified_scope(request, engine, credentials.credentials, accepted)
+
+    return check
+
+
+_basic = HTTPBasic(
+    auto_error=False,
+    description="The API key as the password (any user name), for senders "
+    "that cannot set headers but take a URL: `http://kserve:<key>@host/...`",
+)
+
+
+def require_bearer_or_basic(*accepted: Scope) -> Callable[..., Scope]:
+    """`require`, also taking the key as an HTTP Basic password: KServe's payload logger cannot
+    add headers, but Go's HTTP client sends the user:password of its URL as Basic auth."""
+
+    def check(
+        request: Request,
+        engine: Annotated[Engine, Depends(get_engine)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    ) -> Scope:
+        plaintext = bearer.credentials if bearer else basic.password if basic else ""
+        if not plaintext:
+            raise _unauthorised(
+                "missing API key: send `Authorization: Bearer <key>`, or put the key as the "
+                "password in the logger url (`http://kserve:<key>@host/...`)"
             )
-        return scope
+        return _verified_scope(request, engine, plaintext, accepted)
 
     return check
 
@@ -107,6 +146,7 @@ IngestKey = Depends(require(Scope.INGEST))
 ReadKey = Depends(require(Scope.READ))
 ReadOrIngestKey = Depends(require(Scope.READ, Scope.INGEST))
 AdminKey = Depends(require(Scope.ADMIN))
+LoggerIngestKey = Depends(require_bearer_or_basic(Scope.INGEST))
 
 
 def get_model(model: str, session: SessionDep) -> RegisteredModel:

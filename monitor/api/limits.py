@@ -15,7 +15,9 @@ from starlette.types import Message, Receive, Scope, Send
 from monitor.api.middleware import HttpMiddleware
 from monitor.settings import Settings
 
-_INGEST = re.compile(r"^/api/v1/models/[^/]+/(inferences|labels)/?$")
+_INGEST = re.compile(
+    r"^/api/v1/models/[^/]+/(inferences|labels)/?$|^/api/v1/(models/[^/]+/)?kserve/events/?$"
+)
 _UPLOAD = re.compile(r"^/api/v1/models/[^/]+/reference/?$")
 
 

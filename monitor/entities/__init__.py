@@ -9,6 +9,7 @@ from monitor.entities.drift_state import DriftState
 from monitor.entities.endpoint import ServingEndpoint
 from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
+from monitor.entities.kserve_pair import ExpiredPairs, PendingPair
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.monitor import Monitor
 from monitor.entities.quality import MultivariateResult, QualityResult, QualityState
@@ -32,6 +33,7 @@ __all__ = [
     "DeliveryAttempt",
     "DriftState",
     "Event",
+    "ExpiredPairs",
     "FeatureResult",
     "GroundTruthLabel",
     "InferenceRecord",
@@ -40,6 +42,7 @@ __all__ = [
     "Monitor",
     "MonitorRun",
     "MultivariateResult",
+    "PendingPair",
     "QualityCheck",
     "QualityResult",
     "QualityState",

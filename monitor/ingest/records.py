@@ -79,12 +79,11 @@ def _all_finite(numbers: list[Any]) -> bool:
         return False
 
 
-def _features_stored_as_is(schema: ModelSchema, records: Sequence[InferenceIn]) -> bool:
+def _features_stored_as_is(schema: ModelSchema, values: Sequence[dict[str, Any]]) -> bool:
     """Whether every record names exactly the schema's features, each with a value that
     `check_feature_value` would return unchanged. Checked a column at a time in C, so a clean
     batch skips the per-value checks; False only means that those checks must decide."""
     names = set(schema.feature_names)
-    values = [record.features for record in records]
     if not all(features.keys() == names for features in values):
         return False
     for feature in schema.features:
@@ -101,16 +100,19 @@ def _features_stored_as_is(schema: ModelSchema, records: Sequence[InferenceIn]) 
 
 
 def _check_cardinality(
-    schema: ModelSchema, records: Sequence[InferenceIn], errors: ErrorCollector
+    schema: ModelSchema,
+    rows: Sequence[dict[str, Any]],
+    loc: tuple[str | int, ...],
+    errors: ErrorCollector,
 ) -> None:
     for feature in schema.features:
         if feature.kind is not FeatureKind.CATEGORICAL:
             continue
-        values = (record.features.get(feature.name) for record in records)
+        values = (features.get(feature.name) for features in rows)
         distinct = {value for value in values if isinstance(value, str | int)}
         if len(distinct) > MAX_CATEGORIES_PER_BATCH:
             errors.add(
-                ("body", "records"),
+                loc,
                 f"feature {feature.name!r} takes {len(distinct)} distinct values in this batch; "
                 f"a categorical feature takes at most {MAX_CATEGORIES_PER_BATCH} per batch "
                 "(send codes, not identifiers or free text, or declare the feature numerical)",
@@ -121,13 +123,13 @@ def _check_cardinality(
 def _checked_features(
     schema: ModelSchema,
     specs: dict[str, FeatureSpec],
-    record: InferenceIn,
+    given: dict[str, Any],
     loc: tuple[str | int, ...],
     errors: ErrorCollector,
 ) -> dict[str, Any]:
     """One record's features in stored form; every problem goes to `errors`."""
     features: dict[str, Any] = {}
-    for name, value in record.features.items():
+    for name, value in given.items():
         spec = specs.get(name)
         if spec is None:
             errors.add(
@@ -151,7 +153,7 @@ def _checked_features(
         except InvalidValue as problem:
             errors.add((*loc, "features", name), str(problem), problem.kind)
     for spec in schema.features:
-        if spec.name not in record.features:
+        if spec.name not in given:
             if spec.nullable:
                 features[spec.name] = None
             else:
@@ -189,15 +191,16 @@ def validate_inferences(
     """Check `records` against `schema`; raise `BatchRejected` naming every bad field."""
     errors = ErrorCollector()
     specs = {feature.name: feature for feature in schema.features}
-    features_as_is = _features_stored_as_is(schema, records)
-    _check_cardinality(schema, records, errors)
+    given = [record.features for record in records]
+    features_as_is = _features_stored_as_is(schema, given)
+    _check_cardinality(schema, given, ("body", "records"), errors)
     rows: list[InferenceRow] = []
     for index, record in enumerate(records):
         loc = ("body", "records", index)
         if features_as_is:
             features = record.features
         else:
-            features = _checked_features(schema, specs, record, loc, errors)
+            features = _checked_features(schema, specs, record.features, loc, errors)
         prediction = _checked_prediction(schema, record, loc, errors)
         timestamp = _check_timestamp(record.timestamp, now, (*loc, "timestamp"), errors)
         if not errors:
@@ -216,6 +219,25 @@ def validate_inferences(
     if errors:
         raise BatchRejected(errors, "records")
     return rows
+
+
+def validate_feature_rows(
+    schema: ModelSchema, rows: Sequence[dict[str, Any]], loc: tuple[str | int, ...]
+) -> list[dict[str, Any]]:
+    """Check the features of records whose prediction comes separately (a KServe request event);
+    raise `BatchRejected` naming `(*loc, index, "features", name)` for every bad value."""
+    errors = ErrorCollector()
+    specs = {feature.name: feature for feature in schema.features}
+    _check_cardinality(schema, rows, loc, errors)
+    if not errors and _features_stored_as_is(schema, rows):
+        return list(rows)
+    checked = [
+        _checked_features(schema, specs, features, (*loc, index), errors)
+        for index, features in enumerate(rows)
+    ]
+    if errors:
+        raise BatchRejected(errors, "records")
+    return checked
 
 
 def validate_labels(

@@ -16,6 +16,7 @@ from monitor.entities.monitor import Monitor
 from monitor.scheduling import jobs
 from monitor.scheduling.leadership import Leadership, leadership_for
 from monitor.scheduling.ticks import trigger_for
+from monitor.services.kserve_events import expire_unpaired
 from monitor.services.retention import delete_expired
 from monitor.settings import Settings
 from monitor.store.types import utc_now
@@ -31,10 +32,15 @@ JOB_PREFIX = "monitor-"
 
 
 RETENTION_SECONDS = 3600.0
+KSERVE_EXPIRY_SECONDS = 60.0
 
 
 def apply_retention(engine: Engine, settings: Settings) -> None:
     delete_expired(engine=engine, settings=settings, now=utc_now())
+
+
+def expire_kserve_halves(engine: Engine, settings: Settings) -> None:
+    expire_unpaired(engine=engine, settings=settings, now=utc_now())
 
 
 class MonitorScheduler:
@@ -100,6 +106,7 @@ class MonitorScheduler:
         housekeeping += [
             (reconcile_champions, settings.champion_sync_seconds, (engine, settings)),
             (apply_retention, RETENTION_SECONDS, (engine, settings)),
+            (expire_kserve_halves, KSERVE_EXPIRY_SECONDS, (engine, settings)),
         ]
         for function, seconds, args in housekeeping:
             scheduler.add_job(function, "interval", seconds=seconds, args=args, jobstore=INTERNAL)
