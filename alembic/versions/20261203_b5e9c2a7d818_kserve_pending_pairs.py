@@ -1,7 +1,7 @@
 """kserve pending pairs: payload-logger halves waiting for their other half, and expiry counts
 
 Revision ID: b5e9c2a7d818
-Revises: a4d8c6e2f713
+Revises: e4a1f6c2d317
 Create Date: 2026-12-03 13:20:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import monitor.store.types
 
 revision: str = "b5e9c2a7d818"
-down_revision: str | None = "a4d8c6e2f713"
+down_revision: str | None = "e4a1f6c2d317"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
