@@ -1,16 +1,25 @@
 """`GET /metrics` exports the monitoring state from the store: after a real monitor run, its
 drift, drift state, quality and multivariate series carry the values stored in the run."""
 
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from monitor.api.app import create_app
+from monitor.entities.run import FeatureResult
 from monitor.scheduling import jobs
+from monitor.settings import Settings
+from monitor.store.engine import make_engine
 from tests.detectors.quality_factories import FEATURES, binary_sample
+from tests.integrations.fleet import seed_fleet
 from tests.runs.quality_scenario import (
     MODEL,
     URL,
@@ -20,6 +29,10 @@ from tests.runs.quality_scenario import (
     send_labels,
     send_window,
 )
+
+# docs/integrations.md: the bound on the store's series for 100 models of 24 features.
+FLEET_SERIES_BOUND = 35_000
+HTTP_METRICS = ("monitor_http_", "monitor_records_", "monitor_labels_")
 
 
 def scrape(client: TestClient) -> dict[str, list[Sample]]:
@@ -109,3 +122,45 @@ def test_quality_multivariate_and_run_series_carry_the_stored_values(
         stored["statistic"]
     )
     assert value(samples, "monitor_multivariate_drifted", model=MODEL) == float(stored["drifted"])
+
+
+def test_a_fleet_of_100_models_of_24_features_stays_under_the_documented_series_bound(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """On the production store only: the count does not depend on the store, the time does."""
+    engine = make_engine(postgres_url)
+    seed_fleet(engine, models=100, features=24)
+    engine.dispose()
+    settings = Settings(
+        database_url=postgres_url, data_dir=tmp_path, migrate_on_start=False, scheduler=False
+    )
+    with TestClient(create_app(settings)) as client:
+        started = time.perf_counter()
+        samples = scrape(client)
+        elapsed = time.perf_counter() - started
+    store_series = sum(
+        len(found) for name, found in samples.items() if not name.startswith(HTTP_METRICS)
+    )
+    # Per model: 4 series x 25 columns x 2 tests, 27 states, 1 omitted count, 2 timings and
+    # 1 run count, 3 multivariate, 6 x 3 quality + 1 state, 6 rollout states + 2 (docs).
+    assert store_series == 100 * (200 + 27 + 1 + 3 + 3 + 19 + 8)
+    assert store_series < FLEET_SERIES_BOUND
+    assert elapsed < 10.0, f"a scrape of the fleet took {elapsed:.2f} s"
+
+
+def test_the_column_cap_keeps_drifted_columns_and_counts_the_omitted_ones(
+    engine: Engine, settings: Settings
+) -> None:
+    seed_fleet(engine, models=1, features=24)
+    capped = settings.model_copy(update={"metrics_max_columns_per_model": 5})
+    with Session(engine) as session:
+        result = session.exec(select(FeatureResult).where(FeatureResult.feature == "f17")).first()
+        assert result is not None
+        result.drifted = True
+        session.add(result)
+        session.commit()
+    with TestClient(create_app(capped)) as small:
+        samples = scrape(small)
+    columns = {s.labels["column"] for s in samples["monitor_drift_statistic"]}
+    assert columns == {"prediction", "f17", "f00", "f01", "f02"}
+    assert value(samples, "monitor_drift_columns_omitted", model="fleet-0000") == 20
