@@ -8,62 +8,24 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.samples import Sample
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from monitor.api.app import create_app
 from monitor.entities.run import FeatureResult
-from monitor.scheduling import jobs
 from monitor.settings import Settings
 from monitor.store.engine import make_engine
-from tests.detectors.quality_factories import FEATURES, binary_sample
+from tests.detectors.quality_factories import FEATURES
 from tests.integrations.fleet import seed_fleet
+from tests.integrations.scrape import scrape, value
 from tests.runs.quality_scenario import (
     MODEL,
     URL,
-    create_monitor,
-    register_model,
-    run_windows,
-    send_labels,
-    send_window,
 )
 
 # docs/integrations.md: the bound on the store's series for 100 models of 24 features.
 FLEET_SERIES_BOUND = 35_000
 HTTP_METRICS = ("monitor_http_", "monitor_records_", "monitor_labels_")
-
-
-def scrape(client: TestClient) -> dict[str, list[Sample]]:
-    """Every sample of the exposition by metric name, parsed by prometheus_client's parser."""
-    reply = client.get("/metrics")
-    assert reply.status_code == 200
-    samples: dict[str, list[Sample]] = {}
-    for family in text_string_to_metric_families(reply.text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append(sample)
-    return samples
-
-
-def value(samples: dict[str, list[Sample]], name: str, **labels: str) -> float:
-    matching = [s for s in samples.get(name, []) if labels.items() <= s.labels.items()]
-    assert len(matching) == 1, f"{name}{labels}: {matching}"
-    return matching[0].value
-
-
-@pytest.fixture
-def monitored(client: TestClient, admin: dict[str, str], database_url: str) -> dict[str, Any]:
-    """The quality scenario's model after two real runs, half its rows labelled; returns the
-    last run's detail."""
-    jobs.bind(database_url)
-    register_model(client, admin, binary_sample(5_000, seed=31))
-    create_monitor(client, admin)
-    for index in (0, 1):
-        sample = binary_sample(1_000, seed=60 + index, shift=(0.0, 0.0, 1.5 * index))
-        ids = send_window(client, admin, index, sample)
-        send_labels(client, admin, ids[:500], sample.labels[:500])
-    return run_windows(client, admin, 2)[-1]
 
 
 def test_drift_series_carry_the_latest_runs_results_and_the_settled_states(
