@@ -20,6 +20,7 @@ from monitor.api.routes import (
     endpoints,
     events,
     health,
+    integrations,
     keys,
     models,
     monitors,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         drift_matrix,
         distributions,
         versions,
+        integrations,
     )
     for module in routers:
         app.include_router(module.router)
