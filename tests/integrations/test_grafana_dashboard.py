@@ -49,6 +49,7 @@ def test_a_query_with_an_unknown_function_or_open_bracket_is_refused() -> None:
         metric_names("sum(monitor_runs_total")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # names, not storage
 def test_every_metric_the_dashboard_reads_is_in_a_scrape_after_a_real_run(
     monitored: dict[str, Any], client: TestClient, admin: dict[str, str]
 ) -> None:
