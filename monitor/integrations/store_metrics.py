@@ -7,6 +7,7 @@ features, then the rest by name), everything else is a fixed handful of series p
 monitor, channel or quality metric. A scrape is eight SQL queries, whatever the fleet's size.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,12 +15,15 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, Row, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.entities.delivery import DeliveryStatus
 from monitor.entities.drift_state import ALERT, DriftStatus
 from monitor.entities.quality import QualityStatus
 from monitor.entities.rollout import RolloutState
 from monitor.store.types import UTCDateTime
+
+log = logging.getLogger(__name__)
 
 _FEATURE_RESULTS = text(f"""
 SELECT m.name AS model, mo.name AS monitor, fr.feature AS column_name, fr.role, fr.test,
@@ -96,6 +100,16 @@ FROM retraining_run r JOIN registered_model m ON m.id = r.model_id
 GROUP BY m.name, r.status
 """)
 
+_QUERIES = (
+    _FEATURE_RESULTS,
+    _DRIFT_STATES,
+    _LAST_RUNS,
+    _RUN_COUNTS,
+    _QUALITY,
+    _ROLLOUTS,
+    _DELIVERIES,
+    _RETRAINING,
+)
 _ROLES_FIRST = ("prediction", "label")
 
 
@@ -135,19 +149,21 @@ class StoreCollector(Collector):
         return ()  # nothing is read from the store when the collector is registered
 
     def collect(self) -> Iterator[Metric]:
-        with self.engine.connect() as connection:
-
-            def read(query: object) -> Sequence[Row[tuple[object, ...]]]:
-                return connection.execute(query).all()  # type: ignore[call-overload, no-any-return]
-
-            results = read(_FEATURE_RESULTS)
-            states = read(_DRIFT_STATES)
-            last_runs = read(_LAST_RUNS)
-            run_counts = read(_RUN_COUNTS)
-            quality = read(_QUALITY)
-            rollouts = read(_ROLLOUTS)
-            deliveries = read(_DELIVERIES)
-            retraining = read(_RETRAINING)
+        up = GaugeMetricFamily(
+            "monitor_store_up",
+            "1 when this scrape read the store; 0: the store-read series are missing from it.",
+        )
+        try:
+            with self.engine.connect() as connection:
+                rows = [connection.execute(query).all() for query in _QUERIES]
+        except SQLAlchemyError as error:
+            log.warning("/metrics could not read the store: %s", type(error).__name__)
+            up.add_metric([], 0.0)
+            yield up
+            return
+        up.add_metric([], 1.0)
+        yield up
+        results, states, last_runs, run_counts, quality, rollouts, deliveries, retraining = rows
         chosen = self.cap.choose(results)
         yield from _drift(results, states, chosen)
         yield from _runs(last_runs, run_counts)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from monitor.api.app import create_app
+from monitor.deployers.process import free_port
 from monitor.entities.run import FeatureResult
 from monitor.settings import Settings
 from monitor.store.engine import make_engine
@@ -101,8 +102,11 @@ def test_a_fleet_of_100_models_of_24_features_stays_under_the_documented_series_
         samples = scrape(client)
         elapsed = time.perf_counter() - started
     store_series = sum(
-        len(found) for name, found in samples.items() if not name.startswith(HTTP_METRICS)
+        len(found)
+        for name, found in samples.items()
+        if not name.startswith(HTTP_METRICS) and name != "monitor_store_up"
     )
+    assert value(samples, "monitor_store_up") == 1.0
     # Per model: 4 series x 25 columns x 2 tests, 27 states, 1 omitted count, 2 timings and
     # 1 run count, 3 multivariate, 6 x 3 quality + 1 state, 6 rollout states + 2 (docs).
     assert store_series == 100 * (200 + 27 + 1 + 3 + 3 + 19 + 8)
@@ -126,3 +130,18 @@ def test_the_column_cap_keeps_drifted_columns_and_counts_the_omitted_ones(
     columns = {s.labels["column"] for s in samples["monitor_drift_statistic"]}
     assert columns == {"prediction", "f17", "f00", "f01", "f02"}
     assert value(samples, "monitor_drift_columns_omitted", model="fleet-0000") == 20
+
+
+def test_with_the_store_away_the_scrape_still_answers_and_says_so(tmp_path: Path) -> None:
+    away = Settings(
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+        data_dir=tmp_path,
+        migrate_on_start=False,
+        scheduler=False,
+    )
+    with TestClient(create_app(away)) as client:
+        client.get("/healthz")
+        samples = scrape(client)
+    assert value(samples, "monitor_store_up") == 0.0
+    assert value(samples, "monitor_http_requests_total", route="/healthz") == 1.0
+    assert "monitor_drift_state" not in samples
