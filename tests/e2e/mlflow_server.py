@@ -18,7 +18,9 @@ READY_TIMEOUT_S = 120.0
 
 
 @contextmanager
-def running_mlflow_server(root: Path, environment: Mapping[str, str] = {}) -> Iterator[str]:
+def running_mlflow_server(
+    root: Path, environment: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """The server's URL while it runs; `environment` adds MLflow variables to its own."""
     port = free_port()
     log_path = root / "mlflow-server.log"
@@ -26,7 +28,7 @@ def running_mlflow_server(root: Path, environment: Mapping[str, str] = {}) -> It
     command += ["--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}"]
     command += ["--default-artifact-root", str(root / "artifacts")]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    env = clean_environment({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **environment})
+    env = clean_environment({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(environment or {})})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
