@@ -293,6 +293,19 @@ class Settings(BaseSettings):
         description="How long a dashboard sign-in lasts (its HttpOnly, SameSite=Strict session "
         "cookie); then the user signs in again with their API key.",
     )
+    metrics_max_columns_per_model: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="Columns per model that get drift series on `/metrics` (prediction and "
+        "label first, then drifted features, then by name); bounds the label cardinality.",
+    )
+    mlflow_webhook_tolerance_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="An MLflow registry webhook whose `X-MLflow-Timestamp` is further than "
+        "this from the clock is refused (replay protection).",
+    )
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "Settings":

@@ -20,6 +20,7 @@ from monitor.api.routes import (
     endpoints,
     events,
     health,
+    integrations,
     keys,
     kserve,
     models,
@@ -33,6 +34,7 @@ from monitor.api.routes import (
     sidecar,
     versions,
 )
+from monitor.integrations.store_metrics import StoreCollector
 from monitor.scheduling.scheduler import start_in_background
 from monitor.security.crypto import cipher_for, process_cipher
 from monitor.settings import Settings, get_settings
@@ -62,6 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(resolved.resolved_database_url)
         app.state.key_cache = KeyCache(resolved.api_key_cache_seconds)
         app.state.metrics = metrics
+        store_metrics = StoreCollector(
+            app.state.engine, max_columns_per_model=resolved.metrics_max_columns_per_model
+        )
+        metrics.registry.register(store_metrics)
         scheduler = start_in_background(resolved) if resolved.scheduler else None
         try:
             yield
@@ -70,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 thread, stop = scheduler
                 stop.set()
                 thread.join(timeout=10)
+            metrics.registry.unregister(store_metrics)
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -101,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         distributions,
         versions,
         kserve,
+        integrations,
     )
     for module in routers:
         app.include_router(module.router)

@@ -15,6 +15,7 @@ from monitor.entities.monitor import Monitor
 from monitor.entities.quality import MultivariateResult, QualityResult, QualityState
 from monitor.entities.reference import ReferenceChunk, ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.registry_webhook import RegistryWebhookSecret
 from monitor.entities.retraining import (
     ModelLineage,
     RetrainingCursor,
@@ -49,6 +50,7 @@ __all__ = [
     "ReferenceChunk",
     "ReferenceDataset",
     "RegisteredModel",
+    "RegistryWebhookSecret",
     "RetrainingCursor",
     "RetrainingPipeline",
     "RetrainingRun",

@@ -4,6 +4,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from monitor.entities.channel import Channel
+from monitor.entities.registry_webhook import RegistryWebhookSecret
 from monitor.entities.retraining import RetrainingPipeline
 
 
@@ -19,6 +20,10 @@ def rotate_secrets(*, session: Session) -> int:
         flag_modified(pipeline, "config")
         flag_modified(pipeline, "callback_secret")
         session.add(pipeline)
+        rows += 1
+    for secret in session.exec(select(RegistryWebhookSecret)):
+        flag_modified(secret, "secret")
+        session.add(secret)
         rows += 1
     session.commit()
     return rows

@@ -1,19 +1,20 @@
 """Reconciling the champion with MLflow: `@champion` moved outside a rollout (by hand, from a
-notebook or CI) is noticed by reading the alias, since registry webhooks are not durable."""
+notebook or CI) is noticed by reading the alias, since registry webhooks are not durable (they
+are received in monitor/integrations/mlflow_webhooks.py)."""
 
 import logging
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
-from monitor.entities.champion import ChampionChange, ChampionSource
+from monitor.entities.champion import ChampionChange
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.retraining import RetrainingPipeline
 from monitor.retraining.executor import registry_for
 from monitor.rollouts.promotion import registry_name
 from monitor.settings import Settings
 from monitor.store.types import utc_now
-from monitor.versions.champion import record_champion
+from monitor.versions.follow import follow_registry_champion
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,7 @@ def reconcile_champions(engine: Engine, settings: Settings) -> int:
                 continue
             if champion is None:
                 continue
-            if record_champion(
-                session, model, champion.version, since=utc_now(), source=ChampionSource.REGISTRY
-            ):
+            if follow_registry_champion(session, model, champion.version, now=utc_now()):
                 log.info("%s: @champion is version %s in MLflow", model.name, champion.version)
                 changed += 1
             session.commit()

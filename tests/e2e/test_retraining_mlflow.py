@@ -3,13 +3,8 @@ artifacts) and a real `monitor serve`. A drift event starts the example pipeline
 is registered and passes the gate against @champion, and @challenger is set; a deliberately worse
 candidate (trained on shuffled labels) fails the gate and no alias moves."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +13,8 @@ import pytest
 from mlflow import MlflowClient
 
 from examples.retrain_sklearn import build_model, log_model
-from tests.e2e.server import MonitorServer, bearer, clean_environment, free_port, running_server
+from tests.e2e.mlflow_server import running_mlflow_server
+from tests.e2e.server import MonitorServer, bearer, running_server
 from tests.retraining.scenario import (
     CANCER,
     REFERENCE_ROWS,
@@ -31,54 +27,14 @@ from tests.retraining.scenario import (
 
 pytestmark = pytest.mark.slow
 
-READY_TIMEOUT_S = 120.0
 RUN_TIMEOUT_S = 180.0
 FINAL = {"succeeded", "failed", "timed_out", "interrupted"}
 
 
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`mlflow server` in its own process group, on a free loopback port."""
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    log = (root / "mlflow-server.log").open("wb")
-    command = [str(Path(sys.executable).with_name("mlflow")), "server", "--workers", "1"]
-    command += ["--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}"]
-    command += ["--default-artifact-root", str(root / "artifacts")]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        command,
-        env=clean_environment({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, process, root / "mlflow-server.log")
+    with running_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
-
-
-def _wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")

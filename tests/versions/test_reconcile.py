@@ -56,3 +56,25 @@ def test_a_model_without_a_registry_life_is_not_read(
     unreachable = settings.model_copy(update={"mlflow_tracking_uri": "http://127.0.0.1:9"})
     assert reconcile_champions(engine, unreachable) == 0
     assert _champions(client, admin) == []
+
+
+def test_the_poll_moves_the_stable_routing_to_the_endpoint_serving_the_new_champion(
+    client: TestClient,
+    admin: dict[str, str],
+    engine: Engine,
+    registry: tuple[Settings, MlflowClient],
+) -> None:
+    settings, mlflow = registry
+    client.post("/api/v1/models", json=model_payload(), headers=admin)
+    for name, version in (("blue", "1"), ("green", "2")):
+        url = f"http://127.0.0.1:{9000 + int(version)}"
+        body = endpoint_payload(name, url=url, model_version=version)
+        assert client.post("/api/v1/models/churn/endpoints", json=body, headers=admin).is_success
+
+    mlflow.set_registered_model_alias("churn", "champion", "2")
+
+    assert reconcile_champions(engine, settings) == 1
+    routing = client.get("/api/v1/models/churn/routing", headers=admin).json()
+    assert [(v["name"], v["model_version"], v["endpoint"]) for v in routing["variants"]] == [
+        ("stable", "2", "http://127.0.0.1:9002")
+    ]

@@ -1,0 +1,2 @@
+"""Integrations with the stacks users already run: Prometheus metrics read from the store, and
+MLflow model-registry webhooks."""
