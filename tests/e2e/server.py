@@ -35,11 +35,15 @@ class MonitorServer:
     """One `monitor serve` process at a time, restartable on the same store.
 
     `settings` are `MONITOR_*` variables (e.g. `{"MONITOR_DATABASE_URL": url}`); without any,
-    the server uses its defaults: SQLite under `data/` in `workdir`.
+    the server uses its defaults: SQLite under `data/` in `workdir`. `workers`: API worker
+    processes (`monitor serve --workers`).
     """
 
-    def __init__(self, workdir: Path, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, settings: Mapping[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.workdir = workdir
+        self.workers = workers
         self.env = clean_environment(settings or {})
         self.log_path = workdir / "monitor-serve.log"
         self.port = 0
@@ -65,7 +69,11 @@ class MonitorServer:
             self.port = port or free_port()
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(
-                    monitor_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                    monitor_command(
+                        "serve",
+                        *("--host", "127.0.0.1", "--port", str(self.port)),
+                        *("--workers", str(self.workers)),
+                    ),
                     cwd=self.workdir,
                     env=self.env,
                     stdout=log,
@@ -81,7 +89,7 @@ class MonitorServer:
 
     def _wait_until_ready(self) -> bool:
         assert self._process is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        deadline = time.monotonic() + READY_TIMEOUT_S * self.workers
         with httpx.Client(base_url=self.base_url, timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
