@@ -1,5 +1,6 @@
 """The `monitor` command line: serve, scheduler, backfill, retrain, migrate, keys."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -62,7 +63,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from monitor.api.workers import FACTORY, HEALTHCHECK_SECONDS, prepare_workers
 
     prepare_workers(host, port)
-    click.echo(f"store: {settings.shown_database_url}; {workers} API worker(s)", err=True)
+    logging.getLogger(__name__).info(
+        "store: %s; %d API worker(s)", settings.shown_database_url, workers
+    )
     uvicorn.run(
         FACTORY,
         factory=True,

@@ -1,5 +1,8 @@
 """A store at fleet size on PostgreSQL: 1,000 models of 24 features, each with an hourly monitor
-and a week of runs (168,000 runs, 4.2 million per-column results), drift states and events.
+and a week of runs (168,000 runs), drift states and 40,000 events. The newest day of windows
+has a result per column (600,000 rows: what the model page's heat map reads); older runs keep
+their counts only, which is all the overview, events and runs pages read of them (a result per
+column of the whole week, 4.2 million rows, would take minutes to seed on a small CI machine).
 
 Seeded set-based inside the server (INSERT ... SELECT over generate_series: nothing crosses the
 wire, faster than COPY from here) into a template database named after the schema's head and
@@ -28,6 +31,7 @@ from monitor.store.migrations import alembic_config, upgrade_to_head
 MODELS = 1_000
 FEATURES = [f"f{i:02d}" for i in range(24)]
 HOURS = 168  # a week of hourly windows
+RESULT_HOURS = 24  # the newest windows with a result per column
 EVENTS_PER_MODEL = 40
 # The week ends at a fixed hour, so a cloned template reads the same whenever it was built.
 WEEK_END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -96,7 +100,8 @@ SEED = [
               2000, 2000, '[]'
        FROM monitor_run r,
             unnest(%(names)s::text[]) AS c(name),
-            LATERAL (SELECT (hashtext(r.id || c.name) & 1023) / 8192.0 AS effect) AS e""",
+            LATERAL (SELECT (hashtext(r.id || c.name) & 1023) / 8192.0 AS effect) AS e
+       WHERE r.window_end > %(end)s - %(result_hours)s * interval '1 hour'""",
     # The monitor's alert state and every column's state.
     """INSERT INTO drift_state (monitor_id, model_id, feature, status, drifted_streak,
            clean_streak, since, updated_at)
@@ -127,11 +132,13 @@ def _seed(url: str) -> None:
         "columns": len(FEATURES) + 1,
         "end": WEEK_END,
         "hours": HOURS,
+        "result_hours": RESULT_HOURS,
         "names": [*FEATURES, "prediction"],
         "states": [ALERT, *FEATURES, "prediction"],
         "events": EVENTS_PER_MODEL,
     }
     with psycopg.connect(_libpq(url)) as connection:
+        connection.execute("SET synchronous_commit = off")  # a test seed, rebuilt if lost
         for statement in SEED:
             connection.execute(statement, parameters)
         connection.commit()

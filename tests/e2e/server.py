@@ -18,6 +18,7 @@ from monitor.deployers.process import environment_without_settings as clean_envi
 from monitor.deployers.process import free_port
 
 READY_TIMEOUT_S = 30.0
+WORKER_START_S = 60.0  # each further API worker process imports the whole app afresh
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
 START_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
@@ -89,7 +90,7 @@ class MonitorServer:
 
     def _wait_until_ready(self) -> bool:
         assert self._process is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S * self.workers
+        deadline = time.monotonic() + READY_TIMEOUT_S + WORKER_START_S * (self.workers - 1)
         with httpx.Client(base_url=self.base_url, timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
