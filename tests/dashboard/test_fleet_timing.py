@@ -6,16 +6,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from tests.conftest import POSTGRES_SERVER
 from tests.dashboard.conftest import Dashboard, sign_in, start_with_keys
-from tests.dashboard.fleet import HOURS, MODELS, fleet_database, model_name
+from tests.dashboard.fleet import HOURS, fleet_database, model_name
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 BUDGET_S = 1.0
-PAGE_SIZE = 20
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +41,35 @@ def seconds_to_show(page: Page, selector: str, navigate: Callable[[], object]) -
     return time.perf_counter() - started
 
 
+def tour(page: Page, model: str) -> dict[str, float]:
+    """The three lists and their next pages, reached by clicking as a user does."""
+    steps = [
+        ("overview", "header >> text=Overview", "#overview-table >> text=fleet-0000"),
+        ("overview, next page", "#pager-page >> text=next", "#overview-table >> text=fleet-0020"),
+        ("events", "header >> text=Events", "#events-table"),
+        ("events, next page", "#pager-page >> text=next", "#pager-page >> text=21-40 of"),
+        ("overview again", "header >> text=Overview", "#overview-table >> text=fleet-0000"),
+        ("runs of a model", f"#overview-table >> text={model}", "#runs-table"),
+        ("older runs", "#pager-runs >> text=next", f"#pager-runs >> text=21-40 of {HOURS}"),
+    ]
+    return {
+        name: seconds_to_show(page, shown, lambda link=link: page.click(link))  # type: ignore[misc]
+        for name, link, shown in steps
+    }
+
+
 def test_overview_events_and_runs_show_within_a_second_at_fleet_size(
     page: Page, fleet_dashboard: Dashboard
 ) -> None:
-    url = fleet_dashboard.url
-    sign_in(page, url, fleet_dashboard.keys.read)
-    model = model_name(MODELS // 2)
-    visits = [
-        ("overview", "#overview-table", lambda: page.goto(url)),
-        ("overview, last page", "#overview-table", lambda: page.goto(f"{url}?page=50")),
-        ("events", "#events-table", lambda: page.click("header >> text=Events")),
-        ("events, page 100", "#events-table", lambda: page.goto(f"{url}events?page=100")),
-        ("runs of a model", "#runs-table", lambda: page.goto(f"{url}models/{model}")),
-        ("older runs", "#runs-table", lambda: page.goto(f"{url}models/{model}?runs=8")),
-    ]
-    page.goto(url)  # Dash itself loads once per tab; the timings below are the pages'
+    sign_in(page, fleet_dashboard.url, fleet_dashboard.keys.read)
+    # Dash and the charting library load once per tab, before the user's first click.
     page.locator("#charting-preload .js-plotly-plot").wait_for(state="attached")
-    timings = {name: seconds_to_show(page, shown, go) for name, shown, go in visits}
-    print("\n" + "\n".join(f"{name:<20} {s * 1000:6.0f} ms" for name, s in timings.items()))
-    expect(page.locator("#pager-runs .pager-count")).to_have_text(f"141-160 of {HOURS}")
-    slow = {name: round(s, 3) for name, s in timings.items() if s > BUDGET_S}
+    model = model_name(1)
+    first, again = tour(page, model), tour(page, model)
+    print(f"\n{'page':<20} {'first':>7} {'again':>7}")
+    for name, seconds in first.items():
+        print(f"{name:<20} {seconds * 1000:5.0f} ms {again[name] * 1000:5.0f} ms")
+    visits = {f"{name} (first)": s for name, s in first.items()}
+    visits |= {f"{name} (again)": s for name, s in again.items()}
+    slow = {name: round(s, 3) for name, s in visits.items() if s > BUDGET_S}
     assert not slow, f"pages slower than {BUDGET_S} s at fleet size: {slow}"

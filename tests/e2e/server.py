@@ -4,6 +4,7 @@ The server gets a clean environment (no `MONITOR_*` variable of the caller leaks
 working directory and a log file there, so a failed start reports the server's own words.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -104,11 +105,12 @@ class MonitorServer:
         return False
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
+        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill. The whole process
+        group (the server runs in a session of its own), so no API worker outlives it."""
         if self._process is None:
             return
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait(timeout=STOP_TIMEOUT_S)
         self._process = None
 
