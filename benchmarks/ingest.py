@@ -138,7 +138,7 @@ def monitor_serve(workdir: Path, database_url: str | None, workers: int = 1) -> 
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60 * workers
+        deadline = time.monotonic() + 120 * workers  # a busy machine starts slowly
         while not _ready(base_url):
             if server.poll() is not None or time.monotonic() > deadline:
                 log.flush()

@@ -14,8 +14,10 @@ from monitor.store.migrations import upgrade_to_head
 
 FACTORY = "monitor.api.workers:worker_app"
 # How long uvicorn waits for a worker to answer its health check before it kills and replaces
-# it: its default, 5 s, kills workers still importing the app on a busy machine, over and over.
-HEALTHCHECK_SECONDS = 30
+# it. Its default, 5 s, kills workers still importing the app on a busy machine, and their
+# replacements too, for ever (seen at 30 s on a machine with 8 processes per CPU); a hung
+# worker is still replaced, and the load balancer's /readyz check sees it before.
+HEALTHCHECK_SECONDS = 120
 
 
 def prepare_workers(host: str, port: int) -> None:
