@@ -5,9 +5,11 @@ p50/p99 latency of single-record requests paced at a steady rate, each against i
 the peer measured in the same run: PostgreSQL's own COPY rate for the same rows into a scratch
 table, from this process, so the API's rate reads as a share of what the database can take.
 
-    .venv/bin/python benchmarks/ingest.py [--records 200000] [--clients 4]
+    .venv/bin/python benchmarks/ingest.py [--records 200000] [--clients 4] [--workers 1 2]
     .venv/bin/python benchmarks/ingest.py --cloudevents [--instances-per-event 500]
 
+`--workers 1 2` measures PostgreSQL with `monitor serve --workers 1` and then `--workers 2`
+(the API's worker processes; SQLite is served by one) and prints the ratio of the two rates.
 `--cloudevents` measures KServe payload-logger CloudEvents on PostgreSQL instead
 (benchmarks/ingest_cloudevents.py), against the inferences API on the same records.
 
@@ -40,6 +42,8 @@ from ingest_cloudevents import TARGET_RECORDS_PER_S as CLOUDEVENTS_TARGET
 from ingest_cloudevents import call_events, cloudevents_throughput
 
 TARGET_RECORDS_PER_S = 20_000
+# With more API worker processes the target grows: 35,000 records/s from 2 workers.
+TARGET_BY_WORKERS = {1: TARGET_RECORDS_PER_S, 2: 35_000}
 TARGET_P99_MS = 20.0
 NUMERICAL = [f"num_{i}" for i in range(20)]
 CATEGORICAL = [f"cat_{i}" for i in range(4)]
@@ -117,8 +121,9 @@ def _create_key(scope: str, env: dict[str, str], cwd: Path) -> str:
 
 
 @contextmanager
-def monitor_serve(workdir: Path, database_url: str | None) -> Iterator[Service]:
-    """`monitor serve` on a free loopback port, its store migrated and keys issued."""
+def monitor_serve(workdir: Path, database_url: str | None, workers: int = 1) -> Iterator[Service]:
+    """`monitor serve --workers N` on a free loopback port, its store migrated and keys
+    issued."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env["MONITOR_DATA_DIR"] = str(workdir / "data")
     if database_url:
@@ -130,11 +135,15 @@ def monitor_serve(workdir: Path, database_url: str | None) -> Iterator[Service]:
         port = probe.getsockname()[1]
     log = (workdir / "serve.log").open("wb")
     server = subprocess.Popen(
-        _monitor("serve", "--port", str(port)), env=env, cwd=workdir, stdout=log, stderr=log
+        _monitor("serve", "--port", str(port), "--workers", str(workers)),
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=log,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120 * workers  # a busy machine starts slowly
         while not _ready(base_url):
             if server.poll() is not None or time.monotonic() > deadline:
                 log.flush()
@@ -299,14 +308,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report_store(
-    label: str, service: Service, args: argparse.Namespace, copy_rate: float | None
-) -> None:
+    label: str,
+    service: Service,
+    args: argparse.Namespace,
+    copy_rate: float | None,
+    target: int = TARGET_RECORDS_PER_S,
+) -> float:
+    """Print and return the records per second stored; then the paced latency."""
     register_model(service)
     rate = throughput(service, args.records, args.batch_size, args.clients)
-    line = (
-        f"{label:<10} {rate:>10,.0f} records/s  "
-        f"({rate / TARGET_RECORDS_PER_S:.2f}x the {TARGET_RECORDS_PER_S:,} records/s target"
-    )
+    line = f"{label:<10} {rate:>10,.0f} records/s  ({rate / target:.2f}x the {target:,}/s target"
     if copy_rate is not None:
         line += f"; {rate / copy_rate:.2f}x COPY's {copy_rate:,.0f} records/s"
     print(line + ")", flush=True)
@@ -318,6 +329,7 @@ def report_store(
         f"{TARGET_P99_MS:g} ms target; {len(latencies)} requests)",
         flush=True,
     )
+    return rate
 
 
 def report_cloudevents(service: Service, args: argparse.Namespace, database_url: str) -> None:
@@ -367,6 +379,13 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--cloudevents", action="store_true", help="KServe logger events")
     parser.add_argument("--instances-per-event", type=int, default=500)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="API worker processes to measure PostgreSQL with, e.g. `--workers 1 2`",
+    )
     args = parser.parse_args()
     if args.cloudevents:
         with throwaway_database(args.postgres) as database_url:
@@ -384,18 +403,32 @@ def main() -> None:
         f"1-record requests at {args.rate:g}/s over one connection; {os.cpu_count()} CPUs",
         flush=True,
     )
-    with throwaway_database(args.postgres) as database_url:
-        sqlalchemy_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        with (
-            tempfile.TemporaryDirectory() as workdir,
-            monitor_serve(Path(workdir), sqlalchemy_url) as service,
-        ):
-            copy_rate = copy_baseline(database_url, args.records, args.batch_size)
-            print(
-                f"{'COPY':<10} {copy_rate:>10,.0f} records/s  (the peer: psycopg COPY of the same "
-                f"rows into a table with the same indexes, 1 connection, a commit per batch)"
-            )
-            report_store("PostgreSQL", service, args, copy_rate)
+    rates: dict[int, float] = {}
+    copy_rate: float | None = None
+    for workers in args.workers:
+        with throwaway_database(args.postgres) as database_url:
+            sqlalchemy_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+            with (
+                tempfile.TemporaryDirectory() as workdir,
+                monitor_serve(Path(workdir), sqlalchemy_url, workers) as service,
+            ):
+                if copy_rate is None:
+                    copy_rate = copy_baseline(database_url, args.records, args.batch_size)
+                    print(
+                        f"{'COPY':<10} {copy_rate:>10,.0f} records/s  (the peer: psycopg COPY of "
+                        "the same rows into a table with the same indexes, 1 connection, a "
+                        "commit per batch)"
+                    )
+                label = "PostgreSQL" if workers == 1 else f"PG {workers}w"
+                target = TARGET_BY_WORKERS.get(workers, TARGET_RECORDS_PER_S * workers)
+                rates[workers] = report_store(label, service, args, copy_rate, target)
+    if len(rates) > 1:
+        first = min(rates)
+        print(
+            "workers: "
+            + ", ".join(f"{n} -> {rate:,.0f} records/s" for n, rate in sorted(rates.items()))
+            + f"; {max(rates)} workers {rates[max(rates)] / rates[first]:.2f}x {first}"
+        )
     if not args.skip_sqlite:
         with (
             tempfile.TemporaryDirectory() as workdir,

@@ -97,8 +97,8 @@ class MonitorApi:
         return self.get("/api/v1/overview", offset=offset, limit=limit)
 
     def model_names(self) -> list[str]:
-        page = self.get("/api/v1/models", limit=1000)
-        return [model["name"] for model in page["data"]]
+        names: list[str] = self.get("/api/v1/overview/model-names", limit=10_000)["data"]
+        return names
 
     def model(self, model: str) -> Json:
         return self.get(f"/api/v1/models/{_segment(model)}")

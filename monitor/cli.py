@@ -1,6 +1,5 @@
 """The `monitor` command line: serve, scheduler, worker, backfill, retrain, migrate, keys."""
 
-import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy import make_url
 
 from monitor.entities.api_key import Scope
 from monitor.rollouts.cli import rollout
@@ -24,31 +24,58 @@ _TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 @click.group()
 def main() -> None:
     """Model monitoring and auto-retraining control plane."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from pydantic import ValidationError
+
+    from monitor.logs import LogFormat, LogLevel, configure_logging
+
+    try:
+        settings = get_settings()
+    except ValidationError:
+        # The command reads the settings again and reports what is wrong with them.
+        configure_logging(LogFormat.TEXT, LogLevel.INFO)
+        return
+    configure_logging(settings.log_format, settings.log_level)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
-def serve(host: str, port: int) -> None:
-    """Run the API (and, as they land, the dashboard and scheduler) in one process."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API worker processes on the one port (PostgreSQL only above 1); the scheduler is "
+    "elected once across them.",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API, the dashboard and the scheduler (elected once) on one port."""
+    settings = get_settings()
+    if workers > 1 and make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
+        raise click.UsageError(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time, so "
+            "more processes only queue on its lock. Set MONITOR_DATABASE_URL="
+            "postgresql+psycopg://user@host/db, or serve with --workers 1.",
+            click.get_current_context(),
+        )
     import uvicorn
 
-    from monitor.api.app import create_app
+    from monitor.api.workers import FACTORY, HEALTHCHECK_SECONDS, prepare_workers
 
-    settings = get_settings()
-    if "public_url" not in settings.model_fields_set:
-        # Unset, this API is public where it listens: the dashboard mounted here calls it there.
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        settings = settings.model_copy(update={"public_url": f"http://{local}:{port}"})
-    click.echo(f"store: {settings.shown_database_url}", err=True)
-    # Everything imported so far lives as long as the process: keep the collector from
-    # rescanning it on every collection of request garbage (about 20% more throughput).
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    prepare_workers(host, port)
+    logging.getLogger(__name__).info(
+        "store: %s; %d API worker(s)", settings.shown_database_url, workers
+    )
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # the service's own logging (text or JSON) carries uvicorn's lines
+        access_log=False,
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+    )
 
 
 @main.command()

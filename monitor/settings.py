@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from monitor.logs import LogFormat, LogLevel
+
 # A published key: fine for a laptop, refused with MONITOR_ENVIRONMENT=production.
 DEVELOPMENT_SECRET_KEY = "u23HlChqeSq5IqQgfjT6Rs_Y80ADr24hOSMVaznlH8I="
 
@@ -53,6 +55,16 @@ class Settings(BaseSettings):
         True,
         description="Run `alembic upgrade head` when `monitor serve` starts (turn off when a "
         "separate `monitor migrate` step runs before the replicas start).",
+    )
+    log_format: LogFormat = Field(
+        LogFormat.TEXT,
+        description="`json` writes one JSON object per line, with `model_id`, `monitor_id` and "
+        "`run_id` as fields where a line is about them; `text` writes classic lines.",
+    )
+    log_level: LogLevel = Field(
+        LogLevel.INFO,
+        description="`info` logs what an operator acts on (runs, events, failures, scheduler "
+        "leadership); `debug` adds the scheduler's per-job lines.",
     )
     max_batch_records: int = Field(
         10_000, ge=1, description="Most records one inferences or labels request may carry (413)."

@@ -55,6 +55,9 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_model_time", "model_id", "time"),
         Index("ix_event_type_time", "type", "time"),
+        # The event log's pages: every event newest first, and one model's by its name.
+        Index("ix_event_time_id", "time", "id"),
+        Index("ix_event_model_name_time", "model", "time"),
     )
 
     id: int | None = TableField(default=None, primary_key=True, sa_type=BigIntegerId)

@@ -16,6 +16,7 @@ from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
+from monitor.logs import log_context
 from monitor.runs.attribution import explain_window
 from monitor.runs.outcome import RunOutcome
 from monitor.runs.persist import persist_outcome
@@ -87,6 +88,21 @@ def _heartbeat(engine: Engine, run_id: int) -> Iterator[None]:
 def execute_run(engine: Engine, run_id: int, tracking_uri: str | None = None) -> MonitorRun:
     """Compute and persist a started run; a crash is recorded as a failed run with its error.
     `tracking_uri` is the MLflow store holding the model SHAP explains, when a monitor asks."""
+    with log_context(run_id=run_id):
+        done = _execute(engine, run_id, tracking_uri)
+        log.info(
+            "monitor run %s %s: %d rows, %d of %d columns drifted",
+            run_id,
+            done.status,
+            done.rows,
+            done.drifted_features,
+            done.tested_features,
+            extra={"model_id": done.model_id, "monitor_id": done.monitor_id},
+        )
+    return done
+
+
+def _execute(engine: Engine, run_id: int, tracking_uri: str | None) -> MonitorRun:
     with _heartbeat(engine, run_id):
         try:
             outcome = _compute(engine, run_id, tracking_uri)

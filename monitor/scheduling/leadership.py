@@ -12,8 +12,11 @@ from sqlalchemy import make_url
 
 log = logging.getLogger(__name__)
 
-# Arbitrary but fixed: every replica must contend for the same lock.
-ADVISORY_LOCK_KEY = 0x6D6F6E69746F72  # "monitor"
+# Advisory locks are cluster-wide: the lock is this fixed class plus the store's database oid,
+# so every replica of one store contends for one lock and installations that share a
+# PostgreSQL server (each in its own database) elect their schedulers apart.
+ADVISORY_LOCK_CLASS = 0x6D6F6E69  # "moni"
+DATABASE_OID = "(SELECT oid::int FROM pg_database WHERE datname = current_database())"
 
 
 class Leadership(Protocol):
@@ -36,7 +39,7 @@ class PostgresLeadership:
         if self._connection is None or self._connection.closed:
             self._connection = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
         row = self._connection.execute(
-            "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)
+            f"SELECT pg_try_advisory_lock(%s, {DATABASE_OID})", (ADVISORY_LOCK_CLASS,)
         ).fetchone()
         return bool(row and row[0])
 
@@ -45,9 +48,10 @@ class PostgresLeadership:
             return False
         try:
             row = self._connection.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = "
-                "pg_backend_pid() AND objid = %s AND granted",
-                (ADVISORY_LOCK_KEY & 0xFFFFFFFF,),
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                f"pid = pg_backend_pid() AND classid = %s AND objid = {DATABASE_OID} "
+                "AND objsubid = 2",
+                (ADVISORY_LOCK_CLASS,),
             ).fetchone()
         except psycopg.Error:
             log.warning("scheduler lock connection lost; stepping down")

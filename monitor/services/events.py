@@ -1,5 +1,6 @@
 """Writing events to the outbox (inside the caller's transaction) and reading them back."""
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from monitor.entities.event import Event, EventPublic, EventType, Severity
 from monitor.entities.registered_model import RegisteredModel
+
+log = logging.getLogger(__name__)
 
 
 def record_event(
@@ -33,6 +36,13 @@ def record_event(
         data=data,
     )
     session.add(event)
+    log.info(
+        "event %s (%s) for %s",
+        event.type,
+        event.severity,
+        event.model or "the installation",
+        extra={"model_id": event.model_id, "monitor_id": monitor_id},
+    )
     return event
 
 

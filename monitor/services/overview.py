@@ -53,6 +53,11 @@ class ModelOverview(BaseModel):
     traffic: list[int]
 
 
+class ModelNamesPublic(BaseModel):
+    data: list[str]
+    count: int
+
+
 class OverviewPublic(BaseModel):
     data: list[ModelOverview]
     count: int
@@ -191,3 +196,13 @@ def model_overview(
             )
         )
     return OverviewPublic(data=data, count=count, traffic_start=start, traffic_hours=hours)
+
+
+def model_names(*, session: Session, offset: int, limit: int) -> ModelNamesPublic:
+    """A page of the registered models' names, alphabetically: what pickers and filters list
+    (a thousand full models with their schemas are megabytes; their names, kilobytes)."""
+    count = session.exec(select(func.count()).select_from(RegisteredModel)).one()
+    names = session.exec(
+        select(RegisteredModel.name).order_by(col(RegisteredModel.name)).offset(offset).limit(limit)
+    ).all()
+    return ModelNamesPublic(data=list(names), count=count)

@@ -79,6 +79,17 @@ def test_overview_pages_through_models_by_name(
     assert page["count"] == 3 and len(page["data"][0]["traffic"]) == 6
 
 
+def test_model_names_page_alphabetically_without_the_schemas(
+    client: TestClient, admin: dict[str, str], reader: dict[str, str]
+) -> None:
+    for name in ("pricing", "churn", "fraud"):
+        assert client.post("/api/v1/models", json=drift_model_payload(name), headers=admin)
+    page = client.get("/api/v1/overview/model-names?offset=1&limit=1", headers=reader).json()
+    assert page == {"data": ["fraud"], "count": 3}
+    every = client.get("/api/v1/overview/model-names", headers=reader).json()
+    assert every["data"] == ["churn", "fraud", "pricing"]
+
+
 def test_overview_needs_a_read_key(monitored: TestClient) -> None:
     assert monitored.get("/api/v1/overview").status_code == 401
 

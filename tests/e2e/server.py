@@ -4,6 +4,7 @@ The server gets a clean environment (no `MONITOR_*` variable of the caller leaks
 working directory and a log file there, so a failed start reports the server's own words.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from monitor.deployers.process import environment_without_settings as clean_envi
 from monitor.deployers.process import free_port
 
 READY_TIMEOUT_S = 90.0  # a loaded 2-core machine can take over 30 s to import and migrate
+WORKER_START_S = 60.0  # each further API worker process imports the whole app afresh
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
 START_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
@@ -35,11 +37,15 @@ class MonitorServer:
     """One `monitor serve` process at a time, restartable on the same store.
 
     `settings` are `MONITOR_*` variables (e.g. `{"MONITOR_DATABASE_URL": url}`); without any,
-    the server uses its defaults: SQLite under `data/` in `workdir`.
+    the server uses its defaults: SQLite under `data/` in `workdir`. `workers`: API worker
+    processes (`monitor serve --workers`).
     """
 
-    def __init__(self, workdir: Path, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, settings: Mapping[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.workdir = workdir
+        self.workers = workers
         self.env = clean_environment(settings or {})
         self.log_path = workdir / "monitor-serve.log"
         self.port = 0
@@ -65,7 +71,11 @@ class MonitorServer:
             self.port = port or free_port()
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(
-                    monitor_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                    monitor_command(
+                        "serve",
+                        *("--host", "127.0.0.1", "--port", str(self.port)),
+                        *("--workers", str(self.workers)),
+                    ),
                     cwd=self.workdir,
                     env=self.env,
                     stdout=log,
@@ -81,7 +91,7 @@ class MonitorServer:
 
     def _wait_until_ready(self) -> bool:
         assert self._process is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        deadline = time.monotonic() + READY_TIMEOUT_S + WORKER_START_S * (self.workers - 1)
         with httpx.Client(base_url=self.base_url, timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
@@ -95,11 +105,12 @@ class MonitorServer:
         return False
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
+        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill. The whole process
+        group (the server runs in a session of its own), so no API worker outlives it."""
         if self._process is None:
             return
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait(timeout=STOP_TIMEOUT_S)
         self._process = None
 

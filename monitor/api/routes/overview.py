@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from monitor.api.deps import Offset, ReadKey, SessionDep
 from monitor.services import overview
-from monitor.services.overview import OverviewPublic
+from monitor.services.overview import ModelNamesPublic, OverviewPublic
 from monitor.store.types import utc_now
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"], dependencies=[ReadKey])
@@ -22,3 +22,12 @@ def model_overview(
     return overview.model_overview(
         session=session, now=utc_now(), hours=hours, offset=offset, limit=limit
     )
+
+
+@router.get("/model-names", summary="Every model's name, alphabetically (for pickers)")
+def model_names(
+    session: SessionDep,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> ModelNamesPublic:
+    return overview.model_names(session=session, offset=offset, limit=limit)
