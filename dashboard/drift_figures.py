@@ -15,37 +15,100 @@ from dashboard.figures import (
     with_versions,
 )
 
+# Colour: the verdict picks the hue, the effect size (over its floor) the shade. Quiet cells
+# span 0 to 0.5 (white to grey), drifted ones 0.5 to 1 (pink to dark red).
+VERDICT_SCALE = [[0, "#ffffff"], [0.4999, "#8c959f"], [0.5, "#ffb3a7"], [1, "#a40e26"]]
+QUIET_SHADE_AT = 2.0  # effect / floor at which a quiet cell is darkest
+DRIFTED_SHADE_AT = 4.0  # and a drifted one
+
+
+def _cell_colour(
+    value: float | None, threshold: float | None, drifted: bool | None
+) -> float | None:
+    if value is None or drifted is None:
+        return None
+    ratio = value / threshold if threshold else (1.0 if drifted else 0.0)
+    if drifted:
+        return 0.5 + 0.5 * min(ratio / DRIFTED_SHADE_AT, 1.0)
+    return 0.4999 * min(max(ratio, 0.0) / QUIET_SHADE_AT, 1.0)
+
+
+def _p_text(value: float) -> str:
+    return f"{value:.2g}"
+
+
+def cell_verdict(row: Json, index: int) -> str:
+    """The cell's verdict in words: the effect against its floor, and, where the effect was
+    large enough, what else kept it quiet (p-value, multiple-testing correction, sample size)."""
+    value, threshold = row["values"][index], row["thresholds"][index]
+    if value is None:
+        return "not tested"
+    n = row["sample_sizes"][index]
+    p, adjusted = row["p_values"][index], row["adjusted_p_values"][index]
+    level = row["p_value_thresholds"][index]
+    effect = f"{row['test']} effect {value:.4g}, floor {threshold:.4g}" if threshold else ""
+    sized = f" (n = {n:,})" if n is not None else ""
+    tested = f"p {_p_text(adjusted)} < {level:g}" if adjusted is not None and level else ""
+    if row["drifted"][index]:
+        return f"drifted: {effect}{sized}" + (f"; {tested}" if tested else "")
+    if threshold is not None and value < threshold:
+        reason = f"not drifted: the effect is under the floor{sized}"
+        if p is not None and level and p < level:
+            reason += f"; p = {_p_text(p)} is significant but the difference is too small to matter"
+        return f"{reason}<br>{effect}"
+    reason = f"not counted: the effect passes the floor but {_significance(p, adjusted, level, n)}"
+    note = row["messages"][index]
+    return f"{reason}<br>{effect}" + (f"<br>{note}" if note else "")
+
+
+def _significance(
+    p: float | None, adjusted: float | None, level: float | None, n: int | None
+) -> str:
+    if adjusted is None or level is None:
+        return "the test gives no p-value to confirm it"
+    few = f" with only {n:,} rows" if n is not None else ""
+    if p is not None and p < level <= adjusted:
+        return (
+            f"p = {_p_text(p)} becomes {_p_text(adjusted)} after the Benjamini-Hochberg "
+            f"correction over the model's columns, not below {level:g}"
+        )
+    return f"p = {_p_text(adjusted)} is not below {level:g}{few}: it may be chance"
+
 
 def drift_heatmap(matrix: Json, champions: Sequence[Json] = ()) -> Figure:
-    """Columns by windows, coloured by the statistic over its threshold (1 = the threshold, so
-    tests of different scales compare), drifted cells marked with a cross."""
+    """Columns by windows, coloured by the verdict (red: drifted) and shaded by the effect size
+    over its floor; the hover says why, and why a large effect did not count."""
     rows = matrix["rows"]
-    ratios, marks, hover = [], [], []
+    colours, marks, hover = [], [], []
     for row in rows:
-        pairs = list(zip(row["values"], row["thresholds"], strict=True))
-        ratios.append([v / t if v is not None and t else None for v, t in pairs])
-        marks.append(["✕" if drifted else "" for drifted in row["drifted"]])
-        hover.append(
-            [
-                f"{row['test']} {v:.4g} (threshold {t:.4g})"
-                if v is not None and t is not None
-                else "not tested"
-                for v, t in pairs
-            ]
+        cells = range(len(row["values"]))
+        colours.append(
+            [_cell_colour(row["values"][i], row["thresholds"][i], row["drifted"][i]) for i in cells]
         )
+        marks.append(["✕" if drifted else "" for drifted in row["drifted"]])
+        hover.append([cell_verdict(row, i) for i in cells])
     heatmap = {
         "type": "heatmap",
-        "z": ratios,
+        "z": colours,
         "x": [short_time(w["window_end"]) for w in matrix["windows"]],
         "y": [row["feature"] for row in rows],
         "text": marks,
         "texttemplate": "%{text}",
         "customdata": hover,
         "hovertemplate": "%{y} at %{x}<br>%{customdata}<extra></extra>",
-        "colorscale": [[0, "#f6f8fa"], [0.5, "#fff8c5"], [0.5001, "#ffb3a7"], [1, "#a40e26"]],
+        "colorscale": VERDICT_SCALE,
         "zmin": 0,
-        "zmax": 2,
-        "colorbar": {"title": {"text": "statistic / threshold"}},
+        "zmax": 1,
+        "colorbar": {
+            "title": {"text": "verdict, shaded by effect / floor"},
+            "tickvals": [0.0, 0.25, 0.5, 1.0],
+            "ticktext": [
+                "no effect",
+                "not drifted",
+                "drifted",
+                f"effect {DRIFTED_SHADE_AT:g}x floor",
+            ],
+        },
     }
     figure = base_figure(
         [heatmap],
