@@ -2,6 +2,8 @@
 the rollout chart puts each check's bound in the check's own units. The figures are checked on
 hand-made API answers, and the heat map once more in real Chromium against a seeded server."""
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,7 +14,7 @@ from tests.dashboard.conftest import Dashboard, sign_in
 WINDOWS = [{"run_id": i, "window_end": f"2026-01-01T0{i}:00:00Z"} for i in range(4)]
 
 
-def matrix_row(**cells: list) -> dict:
+def matrix_row(**cells: object) -> dict[str, Any]:
     """One ks column over four windows: quiet, small but significant at a million rows, large
     but not significant at 120 rows, large and significant only before the BH correction."""
     row = {

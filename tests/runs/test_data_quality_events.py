@@ -4,6 +4,7 @@ reaches a channel that subscribes to it; one row of a new category raises nothin
 
 import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,7 +53,7 @@ def _run_windows(client: TestClient, headers: dict[str, str], shares: list[float
         assert jobs.drain_queue() == 1
 
 
-def _events(client: TestClient, headers: dict[str, str]) -> list[dict]:
+def _events(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     reply = client.get(
         "/api/v1/events",
         params={"type": ["data_quality.new_category", "data_quality.resolved"]},
