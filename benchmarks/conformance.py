@@ -25,7 +25,7 @@ if not __package__:  # run as a file: its folder would shadow the detectors pack
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from benchmarks.shapes import SHAPES, Shape
-from detectors import DEFAULT_TESTS, TESTS, FeatureKind, FeatureSpec, ReferenceProfile, make_test
+from detectors import DEFAULT_TESTS, TESTS, FeatureSpec, ReferenceProfile, make_test
 from detectors.profile import DISCRETE_MAX_VALUES
 from detectors.stattests.categories import MIN_EXPECTED, NEW_CATEGORY_DRIFT_SHARE
 from detectors.window import summarize
@@ -72,50 +72,24 @@ def table_rows() -> list[tuple[str, str]]:
     return [(shape.name, name) for shape in SHAPES for name in tests_for(shape)]
 
 
-NEW_ROW_SECTION = "## One row of a never-seen category"
-
-
-def with_one_new_row(sample: pd.Series) -> pd.Series:
-    """The window with its first row replaced by a category the reference never saw."""
-    values = sample.astype(object).to_numpy(copy=True)
-    values[0] = "never-seen"
-    return pd.Series(values)
-
-
-def measure(
-    shape: Shape, trials: int, large_trials: int
-) -> dict[str, list[tuple[int, int, int, int]]]:
-    """Per test, per size: (windows, flagged without drift, flagged with the shift, no-drift
-    windows that one row of a never-seen category turned into drift; categorical only, else 0)."""
+def measure(shape: Shape, trials: int, large_trials: int) -> dict[str, list[tuple[int, int, int]]]:
+    """Per test, per size: (windows, flagged without drift, flagged with the shift)."""
     frame = pd.DataFrame({"x": shape.draw(np.random.default_rng(0), REFERENCE_ROWS, False)})
     profile = ReferenceProfile.fit(frame, [FeatureSpec("x", shape.kind)]).features[0]
     tests = {name: make_test(name) for name in tests_for(shape)}
-    cells: dict[str, list[tuple[int, int, int, int]]] = {name: [] for name in tests}
-    categorical = shape.kind is not FeatureKind.NUMERICAL
+    cells: dict[str, list[tuple[int, int, int]]] = {name: [] for name in tests}
     for size in SIZES:
         count = trials if size <= 10_000 else large_trials
-        flagged = {name: [0, 0, 0] for name in tests}
+        flagged = {name: [0, 0] for name in tests}
         for trial in range(count):
             for shifted in (0, 1):
                 seed = 10_000_000 * shifted + 1_000 * size + trial
                 sample = shape.draw(np.random.default_rng(seed), size, bool(shifted))
                 window = summarize(profile, sample, keep_values=10_000)
-                verdicts = {
-                    name: test.test(profile, window).drifted for name, test in tests.items()
-                }
-                for name, drifted in verdicts.items():
-                    flagged[name][shifted] += drifted
-                if categorical and not shifted:
-                    window = summarize(profile, with_one_new_row(sample), keep_values=10_000)
-                    for name, test in tests.items():
-                        # Only a verdict the row changed counts: the window's own false alarm
-                        # is already in the first figure.
-                        flagged[name][2] += (
-                            test.test(profile, window).drifted and not verdicts[name]
-                        )
+                for name, test in tests.items():
+                    flagged[name][shifted] += test.test(profile, window).drifted
         for name in tests:
-            null, power, new_row = flagged[name]
-            cells[name].append((count, null, power, new_row))
+            cells[name].append((count, *flagged[name]))
     return cells
 
 
@@ -149,32 +123,18 @@ def main() -> None:
     parser.add_argument("--large-trials", type=int, default=20)
     args = parser.parse_args()
     started = time.perf_counter()
-    rows, new_rows = [], []
+    rows = []
     for shape in SHAPES:
         cells = measure(shape, args.trials, args.large_trials)
         for name, values in cells.items():
             text = " | ".join(
                 f"{100 * null / count:.1f}% / {100 * power / count:.0f}%"
-                for count, null, power, _ in values
+                for count, null, power in values
             )
             rows.append(f"| {shape.name} | `{name}` | {text} |")
             print(rows[-1], flush=True)
-            if shape.kind is not FeatureKind.NUMERICAL:
-                shares = " | ".join(f"{100 * new / count:.1f}%" for count, _, _, new in values)
-                new_rows.append(f"| {shape.name} + one new row | `{name}` | {shares} |")
     document = render(args.trials, args.large_trials, time.perf_counter() - started)
-    new_section = [
-        "",
-        NEW_ROW_SECTION,
-        "",
-        "The no-drift windows again, with their first row replaced by a category the reference",
-        "never saw: the share of windows that row turned into drift (not flagged without it,",
-        "flagged with it). It must be 0: the row shows in the `new_category` data-quality check.",
-        "",
-        "| shape | test | " + " | ".join(f"n = {n:,}" for n in SIZES) + " |",
-        "|---|---|" + "---|" * len(SIZES),
-    ]
-    DOC.write_text(document + "\n".join([*rows, *new_section, *new_rows]) + "\n")
+    DOC.write_text(document + "\n".join(rows) + "\n")
     print(f"wrote {DOC}")
 
 
