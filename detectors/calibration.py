@@ -90,6 +90,19 @@ class IsotonicCalibration:
         mixed: FloatArray = (1 - t) * probabilities[below] + t * probabilities[above]
         return mixed
 
+    def beyond(self, scores: FloatArray) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Which scores lie below the lowest reference score, and which above the highest: the
+        calibration only extrapolates there."""
+        return scores < self.lows[0], scores > self.highs[-1]
+
+    def extrapolation_variances(self) -> tuple[float, float]:
+        """Variance of the probability below and above the reference's score range. The
+        calibration is monotone, so there it is only known to lie between the end block's
+        probability and 0 (below) or 1 (above); taken as uniform over that span, as a window
+        far from the reference is what CBPE knows least about."""
+        first, last = self.probabilities[0], self.probabilities[-1]
+        return first**2 / 12, (1 - last) ** 2 / 12
+
     def block_variances(self) -> FloatArray:
         """Variance of each block's probability (its Beta posterior): how far the calibration
         itself may be off, which widens the interval of an estimate."""

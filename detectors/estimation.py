@@ -44,12 +44,14 @@ ESTIMATED_WITH_LABELS = "estimated_with_labels"
 class CalibratedScores:
     """A window's scores through the estimator: calibrated ``probabilities`` (rows x classes),
     each calibrated class's placement among its blocks (see
-    :meth:`IsotonicCalibration.placement`) and, for multiclass models, the row sums before
-    normalising; the last two are what the calibration variance needs."""
+    :meth:`IsotonicCalibration.placement`), for multiclass models the row sums before
+    normalising, and per class the rows below and above the reference's score range; all but
+    the first are what the calibration variance needs."""
 
     probabilities: FloatArray
     placements: tuple[Placement, ...]
     totals: FloatArray | None
+    beyond: tuple[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,20 +121,27 @@ class PerformanceEstimator(StoredDocument):
             c.placement(probabilities[:, k])
             for k, c in zip(classes, self.calibrations, strict=True)
         )
+        beyond = tuple(
+            c.beyond(probabilities[:, k]) for k, c in zip(classes, self.calibrations, strict=True)
+        )
         raw = np.column_stack(
             [c.interpolate(p) for c, p in zip(self.calibrations, placements, strict=True)]
         )
         if self.task is Task.BINARY_CLASSIFICATION:
-            return CalibratedScores(np.column_stack([1.0 - raw[:, 0], raw[:, 0]]), placements, None)
+            binary = np.column_stack([1.0 - raw[:, 0], raw[:, 0]])
+            return CalibratedScores(binary, placements, None, beyond)
         totals = raw.sum(axis=1, keepdims=True)
         uniform = np.full_like(raw, 1.0 / raw.shape[1])
         calibrated = np.divide(raw, totals, out=uniform, where=totals > 0)
-        return CalibratedScores(calibrated, placements, totals)
+        return CalibratedScores(calibrated, placements, totals, beyond)
 
     def calibration_variance(self, scores: CalibratedScores, gradient: FloatArray) -> float:
         """Variance of an estimate from the calibration's own uncertainty: ``gradient`` is the
         estimate's derivative by the calibrated probabilities (rows x classes); each block's
-        probability varies independently by :meth:`IsotonicCalibration.block_variances`."""
+        probability varies independently by :meth:`IsotonicCalibration.block_variances`, and
+        the probability of scores beyond the reference's range by
+        :meth:`IsotonicCalibration.extrapolation_variances` (one unknown per side, shared by
+        all the rows there), so a window that leaves the reference's scores widens it."""
         if scores.totals is None:
             slopes = (gradient[:, 1] - gradient[:, 0])[:, None]
         else:
@@ -149,6 +158,11 @@ class PerformanceEstimator(StoredDocument):
             sensitivity = np.bincount(below, slope * (1 - t), blocks)
             sensitivity += np.bincount(above, slope * t, blocks)
             variance += float(np.dot(sensitivity**2, calibration.block_variances()))
+            if scores.beyond:
+                low, high = scores.beyond[k]
+                under, over = calibration.extrapolation_variances()
+                variance += float(slope[low].sum()) ** 2 * under
+                variance += float(slope[high].sum()) ** 2 * over
         return variance
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from dash.development.base_component import Component
 
 from dashboard.client import ApiError
 from dashboard.components import PageRequest, gather, graph, notice, section, segment
-from dashboard.figures import cumulative, reference_against_current, statistic_over_time
+from dashboard.drift_figures import cumulative, reference_against_current, statistic_over_time
 
 
 def layout(request: PageRequest, model: str, feature: str) -> html.Div:

@@ -23,14 +23,14 @@ from dashboard.components import (
     table,
     when,
 )
-from dashboard.figures import (
+from dashboard.drift_figures import (
     distribution_over_time,
     drift_heatmap,
-    model_quality,
     shap_importance,
     statistic_over_time,
-    version_label,
 )
+from dashboard.figures import version_label
+from dashboard.quality_figures import model_quality
 
 HEATMAP_WINDOWS = 30
 DISTRIBUTION_WINDOWS = 12

@@ -22,7 +22,7 @@ from dashboard.components import (
     table,
     when,
 )
-from dashboard.figures import rollout_checks, rollout_weights
+from dashboard.rollout_figures import rollout_checks, rollout_weights
 
 ACTIONS = ("promote", "pause", "resume", "abort")
 ACTIVE = ("shadowing", "progressing", "paused")

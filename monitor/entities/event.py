@@ -35,6 +35,11 @@ class EventType(StrEnum):
     ROLLOUT_ABORTED = "rollout.aborted"
     MODEL_QUALITY_DEGRADED = "model_quality.degraded"
     MODEL_QUALITY_RECOVERED = "model_quality.recovered"
+    DATA_QUALITY_NEW_CATEGORY = "data_quality.new_category"
+    DATA_QUALITY_MISSING_VALUES = "data_quality.missing_values"
+    DATA_QUALITY_OUT_OF_RANGE = "data_quality.out_of_range"
+    DATA_QUALITY_TYPE_ERRORS = "data_quality.type_errors"
+    DATA_QUALITY_RESOLVED = "data_quality.resolved"
     NOTIFICATION_TEST = "notification.test"  # sent to one channel on request, never fanned out
 
 

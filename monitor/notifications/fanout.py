@@ -20,6 +20,11 @@ PHASES: dict[str, Phase] = {
     EventType.RUN_FAILED: Phase.FIRING,  # failing again and again is one condition, repeated
     EventType.MODEL_QUALITY_DEGRADED: Phase.FIRING,
     EventType.MODEL_QUALITY_RECOVERED: Phase.RESOLVED,
+    EventType.DATA_QUALITY_NEW_CATEGORY: Phase.FIRING,
+    EventType.DATA_QUALITY_MISSING_VALUES: Phase.FIRING,
+    EventType.DATA_QUALITY_OUT_OF_RANGE: Phase.FIRING,
+    EventType.DATA_QUALITY_TYPE_ERRORS: Phase.FIRING,
+    EventType.DATA_QUALITY_RESOLVED: Phase.RESOLVED,
 }
 
 

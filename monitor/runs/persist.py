@@ -14,6 +14,7 @@ from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import FeatureResult, MonitorRun, QualityCheck, RunReport, RunStatus
 from monitor.runs.attribution import ATTRIBUTION
+from monitor.runs.data_quality import record_data_quality_events
 from monitor.runs.hysteresis import Streaks, Transition, advance
 from monitor.runs.outcome import RunOutcome
 from monitor.runs.quality_state import Judged, multivariate_row, store_quality
@@ -199,6 +200,13 @@ def persist_outcome(session: Session, run_id: int, outcome: RunOutcome) -> Monit
     session.add(run)
     _add_report(session, run, "feature", outcome.features)
     _add_report(session, run, "prediction", outcome.outputs)
+    record_data_quality_events(
+        session,
+        run=run,
+        monitor=monitor,
+        model=model,
+        reports={"feature": outcome.features, "prediction": outcome.outputs},
+    )
     if outcome.report_html is not None:
         session.add(RunReport(run_id=run.id, html=outcome.report_html))  # type: ignore[arg-type]
     window = Window(start=run.window_start, end=run.window_end)

@@ -18,7 +18,10 @@ class MatrixWindow(BaseModel):
 
 
 class MatrixRow(BaseModel):
-    """One column's effect size per window (null where the window did not test it)."""
+    """One column's primary test per window (null where the window did not test it): the effect
+    size and its floor, and what else decided the verdict, so a reader can tell why a large
+    effect did not count: the p-value before and after the Benjamini-Hochberg correction over
+    the model's columns, the level it must pass, the window's sample size and the test's note."""
 
     feature: str
     role: str
@@ -26,6 +29,11 @@ class MatrixRow(BaseModel):
     values: list[float | None]
     thresholds: list[float | None]
     drifted: list[bool | None]
+    p_values: list[float | None]
+    adjusted_p_values: list[float | None]
+    p_value_thresholds: list[float | None]
+    sample_sizes: list[int | None]
+    messages: list[str | None]
 
 
 class DriftMatrix(BaseModel):
@@ -59,12 +67,22 @@ def drift_matrix(*, session: Session, monitor: Monitor, windows: int) -> DriftMa
                 values=[None] * len(runs),
                 thresholds=[None] * len(runs),
                 drifted=[None] * len(runs),
+                p_values=[None] * len(runs),
+                adjusted_p_values=[None] * len(runs),
+                p_value_thresholds=[None] * len(runs),
+                sample_sizes=[None] * len(runs),
+                messages=[None] * len(runs),
             ),
         )
         index = position[result.run_id]
         row.values[index] = result.effect_size
         row.thresholds[index] = result.threshold
         row.drifted[index] = result.drifted
+        row.p_values[index] = result.p_value
+        row.adjusted_p_values[index] = result.adjusted_p_value
+        row.p_value_thresholds[index] = result.p_value_threshold
+        row.sample_sizes[index] = result.n_cur
+        row.messages[index] = result.message
     return DriftMatrix(
         monitor=monitor.name,
         windows=[MatrixWindow(run_id=run.id, window_end=run.window_end) for run in runs],  # type: ignore[arg-type]

@@ -108,6 +108,10 @@ def test_drift_matrix_lists_columns_by_window_oldest_first(
     assert rows["x1"]["drifted"] == [False, False, False]
     assert rows["region"]["role"] == "feature" and rows["prediction"]["role"] == "prediction"
     assert all(len(row["values"]) == WINDOWS for row in matrix["rows"])
+    # What decided each verdict beside the effect size, for the heat map's hover.
+    x2 = rows["x2"]
+    assert x2["adjusted_p_values"][-1] < x2["p_value_thresholds"][-1] == 0.01
+    assert x2["p_values"][-1] <= x2["adjusted_p_values"][-1] and x2["sample_sizes"][-1] > 0
 
 
 def test_drift_matrix_of_an_unknown_monitor_is_404(

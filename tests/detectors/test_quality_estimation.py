@@ -151,3 +151,42 @@ def test_estimator_and_baseline_of_different_models_are_refused() -> None:
     other = PerformanceBaseline.fit(scores, labels, "multiclass_classification", CLASSES)
     with pytest.raises(ValueError, match="describe different models"):
         estimate_performance(estimator, other, scores)
+
+
+def test_a_window_far_from_the_reference_gets_a_wider_interval_that_still_holds_the_truth() -> None:
+    """Features shifted by N(0, 1.5^2) per window move the scores where the reference is sparse."""
+    estimator, baseline = fitted()
+    shifts = np.random.default_rng(69).normal(0.0, 1.5, size=(20, 3))
+    widths: dict[bool, list[float]] = {False: [], True: []}
+    covered = []
+    for index, shift in enumerate(shifts):
+        for shifted in (False, True):
+            window = binary_sample(2_000, seed=700 + index, shift=tuple(shift * shifted))
+            estimate = estimate_performance(estimator, baseline, window.scores).result("roc_auc")
+            widths[shifted].append(estimate.ci_high - estimate.ci_low)
+            if shifted:
+                truth = realized_performance(baseline, window.scores, window.labels)
+                covered.append(estimate.ci_low <= truth.result("roc_auc").value <= estimate.ci_high)
+    assert np.mean(widths[True]) > 1.5 * np.mean(widths[False])
+    assert np.mean(covered) >= 0.9
+
+
+def test_scores_beyond_the_reference_range_widen_the_interval() -> None:
+    """A reference that never scored above 0.6; a fifth of the window's rows at its highest
+    score, or past it, where the calibration can only extrapolate (same probabilities)."""
+    reference = binary_sample(5_000, seed=61)
+    low = reference.scores < 0.6
+    estimator = PerformanceEstimator.fit(
+        reference.scores[low], reference.labels[low], "binary_classification"
+    )
+    baseline = PerformanceBaseline.fit(
+        reference.scores[low], reference.labels[low], "binary_classification"
+    )
+    top = estimator.calibrations[0].highs[-1]
+    scores = binary_sample(2_000, seed=68).scores.copy()
+    scores[:400] = top
+    inside = estimate_performance(estimator, baseline, scores).result("accuracy")
+    scores[:400] = top + (1 - top) / 2
+    beyond = estimate_performance(estimator, baseline, scores).result("accuracy")
+    assert beyond.value == pytest.approx(inside.value)
+    assert beyond.standard_error > inside.standard_error
