@@ -29,11 +29,15 @@ def drift_config(overrides: dict[str, Any]) -> DriftConfig:
 
 
 def frame_for(table: pa.Table, profile: ReferenceProfile | MultivariateProfile) -> pd.DataFrame:
-    """The profile's columns of the window; a column the window lacks reads as all missing."""
+    """The profile's columns of the window; a column the window lacks reads as all missing. Text
+    columns come as pandas categoricals: one Python string per distinct value, not per row."""
     columns = {}
     for spec in profile.schema:
         if spec.name in table.column_names:
-            columns[spec.name] = table.column(spec.name).to_pandas()
+            column = table.column(spec.name)
+            if pa.types.is_string(column.type):
+                column = column.dictionary_encode()
+            columns[spec.name] = column.to_pandas()
         else:
             columns[spec.name] = pd.Series([None] * table.num_rows, dtype=object)
     return pd.DataFrame(columns)
