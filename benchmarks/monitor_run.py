@@ -122,6 +122,7 @@ def _write_segments(engine: Any, model: Any, records: int) -> None:
     from monitor.entities.segment import InferenceSegment
     from monitor.store.types import utc_now
     from monitor.windows.compaction import TARGET_ROWS
+    from detectors.prediction import score_column
     from monitor.windows.segments import encode_table, segment_schema
 
     schema = segment_schema(model.data_schema)
@@ -140,7 +141,7 @@ def _write_segments(engine: Any, model: Any, records: int) -> None:
             "status_code": pa.nulls(rows, pa.int32()),
             **{name: frame[name] for name in NUMERICAL + CATEGORICAL},
             "prediction": np.where(frame["prediction"] >= 0.5, "1", "0"),
-            "score_1": frame["prediction"],
+            score_column("1"): frame["prediction"],
         }
         table = pa.table({f.name: pa.array(columns[f.name], f.type) for f in schema})
         with Session(engine) as session:

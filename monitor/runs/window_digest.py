@@ -6,6 +6,7 @@ the window; digests of disjoint parts of one window `merge` into the digest of t
 from dataclasses import dataclass
 from typing import Self
 
+import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection
 
@@ -38,6 +39,11 @@ class DigestPlan:
     sample_rows: int = 0  # rows of the features kept for the report and SHAP
 
     @property
+    def profiles(self) -> list[ReferenceProfile | MultivariateProfile]:
+        present = (self.features, self.outputs, self.multivariate)
+        return [profile for profile in present if profile is not None]
+
+    @property
     def columns(self) -> list[str]:
         """The window columns to decode."""
         names = [spec.name for spec in (*self.features.schema, *self.outputs.schema)]
@@ -51,7 +57,7 @@ class WindowDigest:
 
     def __init__(self, plan: DigestPlan) -> None:
         self.plan = plan
-        empty = segment_schema(plan.schema).empty_table()
+        empty = frame_for(segment_schema(plan.schema).empty_table(), plan.profiles)
         self.n_rows = 0
         self.features: WindowSummary = self._summary(plan.features, empty)
         self.outputs: WindowSummary = self._summary(plan.outputs, empty)
@@ -63,10 +69,11 @@ class WindowDigest:
         """Fold in a batch of the window (its `plan.columns`); `connection` reads its labels."""
         plan = self.plan
         self.n_rows += batch.num_rows
-        self.features = self._merged(plan.features, self.features, batch)
-        self.outputs = self._merged(plan.outputs, self.outputs, batch)
+        frame = frame_for(batch, plan.profiles)  # each column converted once for every profile
+        self.features = self._merged(plan.features, self.features, frame)
+        self.outputs = self._merged(plan.outputs, self.outputs, frame)
         if plan.multivariate is not None:
-            part = MultivariateWindow.of(plan.multivariate, frame_for(batch, plan.multivariate))
+            part = MultivariateWindow.of(plan.multivariate, frame)
             self.multivariate = self.multivariate.merge(part)
         if self.quality is not None:
             self.quality.add(connection, model_id, batch)
@@ -91,10 +98,10 @@ class WindowDigest:
             pa.schema([schema.field(name) for name in self.plan.schema.feature_names])
         )
 
-    def _summary(self, profile: ReferenceProfile, batch: pa.Table) -> WindowSummary:
-        return summarize_frame(profile, frame_for(batch, profile), self.plan.config)
+    def _summary(self, profile: ReferenceProfile, frame: pd.DataFrame) -> WindowSummary:
+        return summarize_frame(profile, frame, self.plan.config)
 
     def _merged(
-        self, profile: ReferenceProfile, summary: WindowSummary, batch: pa.Table
+        self, profile: ReferenceProfile, summary: WindowSummary, frame: pd.DataFrame
     ) -> WindowSummary:
-        return merge_summaries(profile, summary, self._summary(profile, batch), self.plan.config)
+        return merge_summaries(profile, summary, self._summary(profile, frame), self.plan.config)

@@ -18,7 +18,7 @@ from monitor.windows.segments import MODEL_VERSION, TIMESTAMP, VARIANT, decode_s
 _segment = InferenceSegment.__table__  # type: ignore[attr-defined]
 _record = InferenceRecord.__table__  # type: ignore[attr-defined]
 _TIME = pa.timestamp("us", tz="UTC")
-BATCH_ROWS = 131_072  # a batch of a streamed window: large enough for vectorised work
+BATCH_ROWS = 65_536  # a batch of a streamed window: large enough for vectorised work
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +131,9 @@ def read_window(
     wanted = None
     if columns is not None:
         wanted = list(dict.fromkeys([*_with_time(columns), MODEL_VERSION, VARIANT]))
-    # yield_per streams the blobs (a server-side cursor on PostgreSQL) a few at a time
+    # yield_per streams the blobs (a server-side cursor on PostgreSQL) two at a time
     query = _overlapping(model_id, window).order_by(_segment.c.min_timestamp, _segment.c.id)
-    blobs = connection.execute(query.execution_options(yield_per=8))
+    blobs = connection.execute(query.execution_options(yield_per=2))
     pending: list[pa.Table] = []
     rows = 0
     for blob in blobs.scalars():
