@@ -119,11 +119,12 @@ def read_window(
     window: Window,
     scope: VersionScope | None = None,
     columns: Sequence[str] | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> Iterator[pa.Table]:
     """The records `load_window` gives, as tables of `columns` (plus the timestamp) of about
-    `batch_rows` rows each, segment by segment in time order: the memory held is a batch's, not
-    the window's. A window of the newest `last` records comes as one table (it is bounded)."""
+    `batch_rows` (default `BATCH_ROWS`) rows each, segment by segment in time order: the memory
+    held is a batch's, not the window's. A window of the newest `last` records comes as one
+    table (it is bounded)."""
     if window.last is not None:
         table = load_window(connection, model_id, schema, window, scope)
         yield table if columns is None else table.select(_with_time(columns))
@@ -134,6 +135,7 @@ def read_window(
     # yield_per streams the blobs (a server-side cursor on PostgreSQL) two at a time
     query = _overlapping(model_id, window).order_by(_segment.c.min_timestamp, _segment.c.id)
     blobs = connection.execute(query.execution_options(yield_per=2))
+    batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
     pending: list[pa.Table] = []
     rows = 0
     for blob in blobs.scalars():
