@@ -119,10 +119,10 @@ def _write_segments(engine: Any, model: Any, records: int) -> None:
     import pyarrow as pa
     from sqlmodel import Session
 
+    from detectors.prediction import score_column
     from monitor.entities.segment import InferenceSegment
     from monitor.store.types import utc_now
     from monitor.windows.compaction import TARGET_ROWS
-    from detectors.prediction import score_column
     from monitor.windows.segments import encode_table, segment_schema
 
     schema = segment_schema(model.data_schema)
