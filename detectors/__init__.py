@@ -9,14 +9,30 @@ Model quality: fit a :class:`PerformanceBaseline` (and, for classifiers logging 
 :class:`PerformanceEstimator`) on the labelled reference; per window call
 :func:`estimate_performance` before labels arrive and :func:`realized_performance` as they do.
 Multivariate drift: fit a :class:`MultivariateProfile` once, call :func:`multivariate_drift`.
+
+Windows too large for memory: :func:`summarize_frame` (and :class:`MultivariateWindow`) each
+batch of rows, :func:`merge_summaries` the parts, then :func:`judge_windows` (and
+:func:`judge_multivariate`) give the same results as one pass over the whole window.
 """
 
 from detectors.config import DriftConfig
 from detectors.correction import Correction
-from detectors.drift import compare_samples, detect_drift
+from detectors.drift import (
+    WindowSummary,
+    compare_samples,
+    detect_drift,
+    judge_windows,
+    merge_summaries,
+    summarize_frame,
+)
 from detectors.estimation import PerformanceEstimator, estimate_performance
 from detectors.metrics import Metric
-from detectors.multivariate import MultivariateProfile, multivariate_drift
+from detectors.multivariate import MultivariateProfile
+from detectors.multivariate_window import (
+    MultivariateWindow,
+    judge_multivariate,
+    multivariate_drift,
+)
 from detectors.performance import PerformanceBaseline, realized_performance
 from detectors.prediction import Task
 from detectors.profile import ReferenceProfile
@@ -47,6 +63,7 @@ __all__ = [
     "Metric",
     "MultivariateDriftResult",
     "MultivariateProfile",
+    "MultivariateWindow",
     "PerformanceBaseline",
     "PerformanceEstimator",
     "PerformanceReport",
@@ -56,11 +73,16 @@ __all__ = [
     "QualityThresholds",
     "ReferenceProfile",
     "Task",
+    "WindowSummary",
     "compare_samples",
     "detect_drift",
     "estimate_performance",
     "infer_schema",
+    "judge_multivariate",
+    "judge_windows",
     "make_test",
+    "merge_summaries",
     "multivariate_drift",
     "realized_performance",
+    "summarize_frame",
 ]

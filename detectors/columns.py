@@ -21,7 +21,7 @@ from detectors.schema import FeatureKind
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_EXAMPLES = 3
+TYPE_ERROR_EXAMPLES = 3
 _BOOLEAN_TEXT = {"true": "true", "false": "false"}
 
 
@@ -68,7 +68,7 @@ def read_numerical(series: pd.Series) -> NumericalColumn:
     n_type_errors = int(np.count_nonzero(type_errors)) if type_errors is not None else 0
     examples: tuple[str, ...] = ()
     if n_type_errors and type_errors is not None:
-        examples = tuple(repr(v) for v in series[type_errors].unique()[:_EXAMPLES])
+        examples = tuple(repr(v) for v in series[type_errors].unique()[:TYPE_ERROR_EXAMPLES])
     return NumericalColumn(
         values=values,
         n_rows=int(raw.size),
@@ -111,7 +111,7 @@ def read_categorical(series: pd.Series, kind: FeatureKind) -> CategoricalColumn:
         n_rows=len(series),
         n_missing=int(counts[0]),
         n_type_errors=n_type_errors,
-        type_error_examples=tuple(errors[:_EXAMPLES]),
+        type_error_examples=tuple(errors[:TYPE_ERROR_EXAMPLES]),
         value_types=tuple(sorted(value_types)),
     )
 

@@ -13,7 +13,9 @@ from detectors.profile import ReferenceProfile, check_schema
 from detectors.quality import check_quality
 from detectors.results import DatasetDriftReport, DriftResult, FeatureDrift, QualityResult
 from detectors.schema import FeatureSpec, infer_schema
-from detectors.window import summarize
+from detectors.window import FeatureWindow, merge_windows, summarize
+
+WindowSummary = tuple[FeatureWindow, ...]
 
 
 def detect_drift(
@@ -32,7 +34,52 @@ def detect_drift(
     (True, 'exact')
     """
     config = config or DriftConfig()
-    tested = uncorrected_results(profile, current, config)
+    return judge_windows(profile, summarize_frame(profile, current, config), config)
+
+
+def kept_values(profile: ReferenceProfile, config: DriftConfig) -> tuple[int, ...]:
+    """Per feature, the largest window whose sorted values its tests want (exact tests)."""
+    return tuple(
+        max(test.values_needed() for test in config.tests_for(spec)) for spec in profile.schema
+    )
+
+
+def summarize_frame(
+    profile: ReferenceProfile, current: pd.DataFrame, config: DriftConfig | None = None
+) -> WindowSummary:
+    """Every profiled feature of ``current`` summarised for ``config``'s tests: the mergeable
+    counts that :func:`judge_windows` reads (see :func:`merge_summaries`)."""
+    specs = check_schema(current, profile.schema)
+    keeps = kept_values(profile, config or DriftConfig())
+    return tuple(
+        summarize(reference, current[spec.name], keep_values=keep)
+        for spec, reference, keep in zip(specs, profile.features, keeps, strict=True)
+    )
+
+
+def merge_summaries(
+    profile: ReferenceProfile,
+    first: WindowSummary,
+    second: WindowSummary,
+    config: DriftConfig | None = None,
+) -> WindowSummary:
+    """The summary of two disjoint parts of one window: what :func:`summarize_frame` gives on
+    both together (out-of-range sums up to floating-point rounding), so one window can be read
+    in batches or split across workers. Associative and commutative."""
+    keeps = kept_values(profile, config or DriftConfig())
+    return tuple(
+        merge_windows(a, b, keep_values=keep)
+        for a, b, keep in zip(first, second, keeps, strict=True)
+    )
+
+
+def judge_windows(
+    profile: ReferenceProfile, windows: WindowSummary, config: DriftConfig | None = None
+) -> DatasetDriftReport:
+    """Run the configured tests and data-quality checks on a window's summary (one per profiled
+    feature, as :func:`summarize_frame` or :func:`merge_summaries` made it)."""
+    config = config or DriftConfig()
+    tested = uncorrected_results(profile, windows, config)
     return tested.report(correct(tested.results, config.correction), config)
 
 
@@ -72,17 +119,16 @@ class UncorrectedResults:
 
 
 def uncorrected_results(
-    profile: ReferenceProfile, current: pd.DataFrame, config: DriftConfig
+    profile: ReferenceProfile, windows: WindowSummary, config: DriftConfig
 ) -> UncorrectedResults:
-    """Run the configured tests and data-quality checks, without correcting the p-values."""
-    specs = check_schema(current, profile.schema)
+    """Run the configured tests and data-quality checks on a window's summary, without
+    correcting the p-values."""
     results: list[DriftResult] = []
     quality: list[tuple[QualityResult, ...]] = []
     tests_per_feature = []
-    for spec, reference in zip(specs, profile.features, strict=True):
+    specs = profile.schema
+    for spec, reference, window in zip(specs, profile.features, windows, strict=True):
         tests = config.tests_for(spec)
-        keep = max(test.values_needed() for test in tests)
-        window = summarize(reference, current[spec.name], keep_values=keep)
         results.extend(test.test(reference, window) for test in tests)
         quality.append(check_quality(reference, window, config.quality))
         tests_per_feature.append(len(tests))

@@ -6,8 +6,9 @@ test sees it. Fit a :class:`MultivariateProfile` once on the reference: features
 frequent categories), and PCA keeps the fewest components that explain ``variance`` of the
 encoded reference. A row's reconstruction error is the Euclidean distance between its encoding
 and its projection back from those components; rows that follow the reference's correlations
-reconstruct well, rows that break them do not. :func:`multivariate_drift` compares a window's
-mean error with the reference's.
+reconstruct well, rows that break them do not.
+:func:`detectors.multivariate_window.multivariate_drift` compares a window's mean error with the
+reference's.
 """
 
 from __future__ import annotations
@@ -24,17 +25,9 @@ from detectors.chunks import chunk_slices
 from detectors.columns import FloatArray, IntArray, category_label, read_categorical, read_numerical
 from detectors.documents import StoredDocument
 from detectors.profile import check_schema
-from detectors.results import MultivariateDriftResult
 from detectors.schema import FeatureKind, FeatureSpec
 from detectors.validation import check_float, check_int
 
-METHOD = "pca_reconstruction"
-# A window drifts only when its mean error is at least 10% above the reference's: at a million
-# rows a correlation change of 0.60 -> 0.58 (+2%) is significant but negligible; 0.60 -> 0.50
-# is +11%.
-MIN_RELATIVE_RISE = 0.1
-# A window's missing share this far above the reference's is reported as a spike.
-MISSING_SPIKE = 0.05
 _MISSING = -1
 _UNSEEN = -2
 
@@ -257,71 +250,6 @@ class MultivariateProfile(StoredDocument):
             chunk_means=tuple(data["chunk_means"]),
             missing_share=data.get("missing_share", 0.0),
         )
-
-
-def multivariate_drift(
-    profile: MultivariateProfile,
-    current: pd.DataFrame,
-    *,
-    std_factor: float = 3.0,
-    min_relative_rise: float = MIN_RELATIVE_RISE,
-) -> MultivariateDriftResult:
-    """The window's mean reconstruction error against the profile's threshold for its size.
-
-    Drifted when the mean error exceeds the threshold and is at least ``min_relative_rise``
-    above the reference mean error (a window that reconstructs *better* than the reference is
-    not flagged). Missing values are imputed with the reference means and unseen categories
-    encoded as no reference category; the message counts both, and a spike of missing values
-    is reported (``missing_spike``).
-    """
-    check_float("std_factor", std_factor, 0.0, 100.0, open_low=True)
-    check_float("min_relative_rise", min_relative_rise, 0.0, 100.0, open_low=False)
-    check_schema(current, profile.schema)
-    n_cur = len(current)
-    if n_cur == 0:
-        return MultivariateDriftResult(
-            METHOD,
-            math.nan,
-            profile.error_mean,
-            math.nan,
-            False,
-            profile.n_ref,
-            0,
-            len(profile.components),
-            "window is empty; nothing to compare",
-        )
-    errors, missing, unseen = profile.errors(current)
-    statistic = float(errors.mean())
-    threshold = profile.threshold(n_cur, std_factor)
-    floor = profile.error_mean * (1 + min_relative_rise)
-    missing_share = missing / (n_cur * len(profile.features))
-    spike = missing_share > profile.missing_share + MISSING_SPIKE
-    notes = []
-    if spike:
-        notes.append(
-            f"missing values spiked: {missing_share:.1%} of values against "
-            f"{profile.missing_share:.1%} in the reference; imputing them with the reference "
-            "means pulls rows toward the reference and can hide drift"
-        )
-    if missing:
-        notes.append(f"{missing} missing values imputed with the reference means")
-    if unseen:
-        notes.append(f"{unseen} values in categories unseen in the reference")
-    return MultivariateDriftResult(
-        METHOD,
-        statistic,
-        profile.error_mean,
-        threshold,
-        statistic > threshold and statistic >= floor,
-        profile.n_ref,
-        n_cur,
-        len(profile.components),
-        "; ".join(notes) or None,
-        floor=floor,
-        missing_share=missing_share,
-        reference_missing_share=profile.missing_share,
-        missing_spike=spike,
-    )
 
 
 def _numbers(series: pd.Series) -> FloatArray:

@@ -27,7 +27,7 @@ import pandas as pd
 from detectors.config import DriftConfig
 from detectors.correction import correct
 from detectors.documents import StoredDocument
-from detectors.drift import uncorrected_results
+from detectors.drift import summarize_frame, uncorrected_results
 from detectors.profile import ReferenceProfile
 from detectors.results import DatasetDriftReport
 from detectors.schema import FeatureSpec
@@ -175,13 +175,8 @@ def detect_segment_drift(
         elif size < profile.min_rows:
             skipped.append(SkippedSegment(key, size, f"under {profile.min_rows} rows"))
         else:
-            judged.append(
-                (
-                    key,
-                    int(size),
-                    uncorrected_results(references[key], current.loc[keys == key], config),
-                )
-            )
+            summary = summarize_frame(references[key], current.loc[keys == key], config)
+            judged.append((key, size, uncorrected_results(references[key], summary, config)))
     corrected = iter(correct([r for _, _, u in judged for r in u.results], config.correction))
     segments = tuple(
         SegmentDrift(

@@ -1,6 +1,7 @@
 """A window's model quality: its predictions joined to the labels known so far on `request_id`,
 realized against the reference baseline, estimated from scores, plus multivariate drift."""
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,13 +16,14 @@ from sqlalchemy import Connection, and_, func, select
 from detectors import (
     MultivariateDriftResult,
     MultivariateProfile,
+    MultivariateWindow,
     PerformanceBaseline,
     PerformanceEstimator,
     PerformanceReport,
     PerformanceResult,
     PerformanceRule,
     estimate_performance,
-    multivariate_drift,
+    judge_multivariate,
     realized_performance,
 )
 from detectors.outputs import Values
@@ -32,12 +34,22 @@ from monitor.entities.monitor import QualitySettings
 from monitor.entities.quality import QualityResult
 from monitor.entities.reference import ReferenceDataset
 from monitor.entities.registered_model import ModelSchema, Task
-from monitor.runs.window_frames import frame_for
-from monitor.windows.segments import REQUEST_ID, TIMESTAMP, score_columns
+from monitor.windows.sample import RowSample
+from monitor.windows.segments import (
+    REQUEST_ID,
+    TIMESTAMP,
+    prediction_fields,
+    score_columns,
+    segment_schema,
+)
 
 _label = GroundTruthLabel.__table__  # type: ignore[attr-defined]
 _record = InferenceRecord.__table__  # type: ignore[attr-defined]
 _result = QualityResult.__table__  # type: ignore[attr-defined]
+_LABEL = "__label__"  # the labelled rows' label, as JSON text
+# Exact for windows of up to this many rows (labelled rows, rows estimated on), sampled above.
+QUALITY_ROWS = 1_000_000
+SAMPLE_SEED = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,22 +92,31 @@ def performance_rules(
     return baseline.rules_or_default(rules)
 
 
-def window_predictions(table: pa.Table, schema: ModelSchema) -> Values:
+def window_predictions(table: pa.Table, schema: ModelSchema, *, scored: bool) -> Values:
     """The window's outputs as the performance detectors read them: class probabilities (rows x
-    classes, NaN rows where a record logged no scores) when any record logged scores, else the
-    predicted classes or values."""
+    classes, NaN rows where a record logged no scores) when any record of the window logged
+    scores (`scored`), else the predicted classes or values."""
     if schema.task is Task.REGRESSION:
         values: np.ndarray[Any, Any] = table.column(PREDICTION).to_numpy()
         return values
-    columns = [table.column(name) for name in score_columns(schema)]
-    if any(column.null_count < len(column) for column in columns):
-        scores = np.column_stack([column.to_numpy(zero_copy_only=False) for column in columns])
-        scores = scores.astype(np.float64)
+    if scored:
+        columns = [table.column(name) for name in score_columns(schema)]
+        scores = np.column_stack(
+            [column.to_numpy(zero_copy_only=False) for column in columns]
+        ).astype(np.float64)
         if schema.task is Task.BINARY_CLASSIFICATION:
             return np.column_stack([1.0 - scores[:, 0], scores[:, 0]])
         return scores
     classes: pd.Series = table.column(PREDICTION).to_pandas()
     return classes
+
+
+def any_scores(table: pa.Table, schema: ModelSchema) -> bool:
+    """Whether any record of `table` logged class scores."""
+    columns = [table.column(name) for name in score_columns(schema)]
+    return schema.task is not Task.REGRESSION and any(
+        column.null_count < len(column) for column in columns
+    )
 
 
 def window_labels(connection: Connection, model_id: int, table: pa.Table) -> pd.Series:
@@ -133,29 +154,95 @@ def label_revision(connection: Connection, monitor_id: int, window_end: datetime
     return int(revision or 0)
 
 
+class QualityRows:
+    """What quality reads of a window, gathered batch by batch: the labelled rows' outputs with
+    their labels, a bounded sample of all rows' outputs for estimation, the row count and the
+    time span. Both row sets are exact up to `capacity` rows and a seeded uniform sample above."""
+
+    def __init__(self, schema: ModelSchema, capacity: int = QUALITY_ROWS) -> None:
+        self.schema = schema
+        self.columns = [field.name for field in prediction_fields(schema)]
+        self.labelled = RowSample(capacity, seed=SAMPLE_SEED)
+        self.outputs = RowSample(capacity, seed=SAMPLE_SEED + 1)
+        self.scored = False
+        self.n_records = 0
+        self.first_record_at: datetime | None = None
+        self.last_record_at: datetime | None = None
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The window columns `add` reads."""
+        return [*self.columns, REQUEST_ID, TIMESTAMP]
+
+    def add(self, connection: Connection, model_id: int, batch: pa.Table) -> None:
+        """Fold in a batch holding the `read_columns`."""
+        if batch.num_rows == 0:
+            return
+        times = batch.column(TIMESTAMP)
+        first, last = pc.min(times).as_py(), pc.max(times).as_py()
+        self.first_record_at = min(first, self.first_record_at or first)
+        self.last_record_at = max(last, self.last_record_at or last)
+        self.n_records += batch.num_rows
+        outputs = batch.select(self.columns)
+        self.scored = self.scored or any_scores(outputs, self.schema)
+        self.outputs.add(outputs)
+        labels = window_labels(connection, model_id, batch)
+        known = labels.notna().to_numpy()
+        if known.any():
+            encoded = pa.array([json.dumps(v) for v in labels[known]], pa.string())
+            self.labelled.add(outputs.filter(pa.array(known)).append_column(_LABEL, encoded))
+
+    def merge(self, other: "QualityRows") -> None:
+        """Fold in the rows of another, disjoint, part of the same window."""
+        self.n_records += other.n_records
+        self.scored = self.scored or other.scored
+        self.labelled.merge(other.labelled)
+        self.outputs.merge(other.outputs)
+        firsts = [t for t in (self.first_record_at, other.first_record_at) if t is not None]
+        lasts = [t for t in (self.last_record_at, other.last_record_at) if t is not None]
+        self.first_record_at = min(firsts, default=None)
+        self.last_record_at = max(lasts, default=None)
+
+    def predictions(self, table: pa.Table) -> Values:
+        return window_predictions(table, self.schema, scored=self.scored)
+
+    def labelled_rows(self) -> tuple[Values, pd.Series]:
+        """The labelled rows' outputs and their labels, row for row."""
+        schema = segment_schema(self.schema)
+        table = self.labelled.table(
+            pa.schema([*(schema.field(name) for name in self.columns), (_LABEL, pa.string())])
+        )
+        labels = [json.loads(text) for text in table.column(_LABEL).to_pylist()]
+        return self.predictions(table), pd.Series(labels, dtype=object)
+
+
+def wants_quality(reference: ReferenceDataset, settings: QualitySettings) -> bool:
+    """Whether a window is judged for quality: the monitor asks, and the reference had labels
+    (a baseline to judge against)."""
+    return settings.enabled and reference.performance_baseline is not None
+
+
 def evaluate_quality(
-    connection: Connection,
     *,
-    monitor_id: int,
-    window_end: datetime,
     reference: ReferenceDataset,
-    schema: ModelSchema,
     settings: QualitySettings,
-    table: pa.Table,
+    rows: QualityRows,
+    revision: int,
 ) -> WindowQuality | None:
-    """The window's quality on the labels stored now; None where the monitor turned quality off
-    or the reference had no labels (no baseline to judge against)."""
-    if not settings.enabled or not reference.performance_baseline or table.num_rows == 0:
+    """The window's quality on the labels read into `rows`; None where the window is empty.
+    `revision` is `label_revision` read before the labels were (a label batch landing meanwhile
+    bumps past it, so the result stays stale)."""
+    if rows.n_records == 0 or rows.first_record_at is None or rows.last_record_at is None:
         return None
-    # Read before the labels: a label batch landing meanwhile bumps past it (stays stale).
-    revision = label_revision(connection, monitor_id, window_end)
+    assert reference.performance_baseline is not None
     baseline = PerformanceBaseline.from_json(reference.performance_baseline)
     rules = performance_rules(baseline, settings)
-    predictions = window_predictions(table, schema)
-    labels = window_labels(connection, reference.model_id, table)
-    realized = realized_performance(baseline, predictions, labels, rules=rules)
-    estimated = _estimate(reference, baseline, settings, predictions, rules)
-    times = table.column(TIMESTAMP)
+    predictions, labels = rows.labelled_rows()
+    realized = realized_performance(
+        baseline, predictions, labels, rules=rules, n_window=rows.n_records
+    )
+    sample = rows.predictions(rows.outputs.table(segment_schema(rows.schema)))
+    estimated = _estimate(reference, baseline, settings, sample, rules)
     return WindowQuality(
         metrics=tuple(
             MetricQuality(
@@ -165,9 +252,9 @@ def evaluate_quality(
             )
             for rule, result in zip(rules, realized.results, strict=True)
         ),
-        n_records=table.num_rows,
-        first_record_at=pc.min(times).as_py(),
-        last_record_at=pc.max(times).as_py(),
+        n_records=rows.n_records,
+        first_record_at=rows.first_record_at,
+        last_record_at=rows.last_record_at,
         label_revision=revision,
     )
 
@@ -187,12 +274,17 @@ def _estimate(
 
 
 def evaluate_multivariate(
-    reference: ReferenceDataset, settings: QualitySettings, table: pa.Table
-) -> MultivariateDriftResult | None:
-    """The window's multivariate drift; None where turned off or the reference has no profile."""
+    profile: MultivariateProfile, settings: QualitySettings, window: MultivariateWindow
+) -> MultivariateDriftResult:
+    """The window's multivariate drift from its summary."""
+    return judge_multivariate(profile, window, std_factor=settings.multivariate_std_factor)
+
+
+def multivariate_profile(
+    reference: ReferenceDataset, settings: QualitySettings
+) -> MultivariateProfile | None:
+    """The profile a window's multivariate drift is judged on; None where turned off or the
+    reference has none."""
     if not settings.multivariate or not reference.multivariate_profile:
         return None
-    profile = MultivariateProfile.from_json(reference.multivariate_profile)
-    return multivariate_drift(
-        profile, frame_for(table, profile), std_factor=settings.multivariate_std_factor
-    )
+    return MultivariateProfile.from_json(reference.multivariate_profile)

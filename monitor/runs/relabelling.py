@@ -14,11 +14,11 @@ from monitor.entities.monitor import Monitor
 from monitor.entities.quality import QualityResult
 from monitor.entities.reference import ReferenceDataset
 from monitor.entities.registered_model import RegisteredModel
-from monitor.runs.quality import evaluate_quality
+from monitor.runs.quality import QualityRows, evaluate_quality, label_revision, wants_quality
 from monitor.runs.quality_state import Judged, store_quality
 from monitor.runs.window_frames import window_for
 from monitor.services.references import reference_for
-from monitor.windows.reader import VersionScope, load_window
+from monitor.windows.reader import VersionScope, read_window
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,17 @@ def _refresh_window(engine: Engine, monitor_id: int, window_end: datetime, judge
         connection = session.connection()
         pinned = settings.model_version is not None
         scope = VersionScope.judged(judged.model_version, pinned=pinned)
-        table = load_window(connection, model.id, model.data_schema, window, scope)  # type: ignore[arg-type]
-        quality = evaluate_quality(
-            connection,
-            monitor_id=monitor_id,
-            window_end=window.end,
-            reference=reference,
-            schema=model.data_schema,
-            settings=settings.quality,
-            table=table,
-        )
+        quality = None
+        if wants_quality(reference, settings.quality):
+            revision = label_revision(connection, monitor_id, window.end)
+            rows = QualityRows(model.data_schema)
+            model_id: int = model.id  # type: ignore[assignment]
+            schema, columns = model.data_schema, rows.read_columns
+            for batch in read_window(connection, model_id, schema, window, scope, columns):
+                rows.add(connection, model_id, batch)
+            quality = evaluate_quality(
+                reference=reference, settings=settings.quality, rows=rows, revision=revision
+            )
         if quality is None:
             # Nothing to judge with any more (quality turned off, a reference without labels
             # since, records gone): the stored figures stand, no longer stale.

@@ -1,5 +1,6 @@
-"""Executing one monitor run: load the window, run the detectors against the stored profiles,
-then persist the run, its results, the drift state and its events in one transaction."""
+"""Executing one monitor run: read the window batch by batch into mergeable summaries (memory
+bounded whatever the window's size), run the detectors on them against the stored profiles, then
+persist the run, its results, the drift state and its events in one transaction."""
 
 import logging
 import threading
@@ -8,26 +9,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 from sqlmodel import Session, col, select
 
-from detectors import ReferenceProfile, detect_drift
+from detectors import ReferenceProfile, judge_windows
 from monitor.entities.event import EventType, Severity
-from monitor.entities.monitor import Monitor
-from monitor.entities.registered_model import RegisteredModel
+from monitor.entities.monitor import Monitor, MonitorBase
+from monitor.entities.reference import ReferenceDataset
+from monitor.entities.registered_model import ModelSchema, RegisteredModel
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.logs import log_context
 from monitor.runs.attribution import explain_window
 from monitor.runs.outcome import RunOutcome
 from monitor.runs.persist import persist_outcome
-from monitor.runs.quality import evaluate_multivariate, evaluate_quality
-from monitor.runs.report import render_report
-from monitor.runs.window_frames import drift_config, frame_for, window_for
+from monitor.runs.quality import (
+    evaluate_multivariate,
+    evaluate_quality,
+    label_revision,
+    multivariate_profile,
+    wants_quality,
+)
+from monitor.runs.report import REPORT_SAMPLE_ROWS, render_report
+from monitor.runs.window_digest import DigestPlan, WindowDigest
+from monitor.runs.window_frames import drift_config, window_for
 from monitor.services.events import record_event
 from monitor.services.references import reference_for
 from monitor.store.types import utc_now
 from monitor.versions.champion import judged_scope
-from monitor.windows.reader import load_window
+from monitor.windows.reader import VersionScope, Window, read_window
 
 log = logging.getLogger(__name__)
 
@@ -121,45 +130,47 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
         settings = monitor.settings
         scope = judged_scope(session, model.id, settings.model_version, run.window_end)  # type: ignore[arg-type]
         reference = reference_for(session=session, model=model, version=scope.version)
-        config = drift_config(settings.drift)
+        plan = _digest_plan(reference, settings, model.data_schema)
+        connection = session.connection()
+        # Read before the labels: a label batch landing meanwhile bumps past it (stays stale).
+        revision = label_revision(connection, monitor.id, run.window_end)  # type: ignore[arg-type]
         started = time.perf_counter()
         window = window_for(settings, run.window_end)
-        table = load_window(session.connection(), model.id, model.data_schema, window, scope)  # type: ignore[arg-type]
-    loaded = time.perf_counter()
+        digest, load_seconds = _read_window(connection, model, window, scope, plan)
+    computed = time.perf_counter() - started - load_seconds
     version, reference_id = scope.version, reference.id
     assert reference_id is not None
-    if table.num_rows < settings.min_rows:
-        return RunOutcome(version, reference_id, table.num_rows, loaded - started, 0.0, None, None)
-    feature_profile = ReferenceProfile.from_json(reference.feature_profile)
-    output_profile = ReferenceProfile.from_json(reference.output_profile)
-    features = detect_drift(feature_profile, frame_for(table, feature_profile), config)
-    outputs = detect_drift(output_profile, frame_for(table, output_profile), config)
-    multivariate = evaluate_multivariate(reference, settings.quality, table)
-    with Session(engine) as session:
+    if digest.n_rows < settings.min_rows:
+        return RunOutcome(version, reference_id, digest.n_rows, load_seconds, 0.0, None, None)
+    judging = time.perf_counter()
+    features = judge_windows(plan.features, digest.features, plan.config)
+    outputs = judge_windows(plan.outputs, digest.outputs, plan.config)
+    multivariate = (
+        evaluate_multivariate(plan.multivariate, settings.quality, digest.multivariate)
+        if plan.multivariate is not None
+        else None
+    )
+    quality = None
+    if digest.quality is not None:
         quality = evaluate_quality(
-            session.connection(),
-            monitor_id=monitor.id,  # type: ignore[arg-type]
-            window_end=run.window_end,
-            reference=reference,
-            schema=model.data_schema,
-            settings=settings.quality,
-            table=table,
+            reference=reference, settings=settings.quality, rows=digest.quality, revision=revision
         )
-    computed = time.perf_counter() - loaded
+    computed += time.perf_counter() - judging
     with Session(engine) as session:
+        sample = digest.sampled()
         report = (
-            render_report(session, reference, model.data_schema, table)
+            render_report(session, reference, model.data_schema, sample)
             if settings.store_report
             else None
         )
         attribution = explain_window(
-            session, reference, settings, model.data_schema, table, tracking_uri, scope.version
+            session, reference, settings, model.data_schema, sample, tracking_uri, scope.version
         )
     return RunOutcome(
         version,
         reference_id,
-        table.num_rows,
-        loaded - started,
+        digest.n_rows,
+        load_seconds,
         computed,
         features,
         outputs,
@@ -168,6 +179,45 @@ def _compute(engine: Engine, run_id: int, tracking_uri: str | None) -> RunOutcom
         quality,
         multivariate,
     )
+
+
+def _digest_plan(
+    reference: ReferenceDataset, settings: MonitorBase, schema: ModelSchema
+) -> DigestPlan:
+    sample_rows = REPORT_SAMPLE_ROWS if settings.store_report else 0
+    if settings.shap_sample_size and settings.explain_model_uri is not None:
+        sample_rows = max(sample_rows, settings.shap_sample_size)
+    return DigestPlan(
+        schema=schema,
+        features=ReferenceProfile.from_json(reference.feature_profile),
+        outputs=ReferenceProfile.from_json(reference.output_profile),
+        config=drift_config(settings.drift),
+        multivariate=multivariate_profile(reference, settings.quality),
+        quality=wants_quality(reference, settings.quality),
+        sample_rows=sample_rows,
+    )
+
+
+def _read_window(
+    connection: Connection,
+    model: RegisteredModel,
+    window: Window,
+    scope: VersionScope,
+    plan: DigestPlan,
+) -> tuple[WindowDigest, float]:
+    """The window's digest, read batch by batch, and the seconds spent reading (the rest of the
+    time went into summarising)."""
+    digest = WindowDigest(plan)
+    model_id: int = model.id  # type: ignore[assignment]
+    batches = read_window(connection, model_id, model.data_schema, window, scope, plan.columns)
+    reading = 0.0
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        reading += time.perf_counter() - started
+        if batch is None:
+            return digest, reading
+        digest.add(connection, model_id, batch)
 
 
 def fail_run(engine: Engine, run_id: int, error: str) -> MonitorRun:

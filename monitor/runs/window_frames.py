@@ -1,5 +1,6 @@
 """Turning a loaded window (Arrow) into the frames the detectors read."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,12 +29,22 @@ def drift_config(overrides: dict[str, Any]) -> DriftConfig:
         raise ValueError(f"drift settings are malformed: {error}") from error
 
 
-def frame_for(table: pa.Table, profile: ReferenceProfile | MultivariateProfile) -> pd.DataFrame:
-    """The profile's columns of the window; a column the window lacks reads as all missing."""
+Profile = ReferenceProfile | MultivariateProfile
+
+
+def frame_for(table: pa.Table, profile: Profile | Sequence[Profile]) -> pd.DataFrame:
+    """The profiles' columns of the window; a column the window lacks reads as all missing. Text
+    columns come as pandas categoricals: one Python string per distinct value, not per row."""
+    profiles = profile if isinstance(profile, Sequence) else [profile]
     columns = {}
-    for spec in profile.schema:
+    for spec in (spec for each in profiles for spec in each.schema):
+        if spec.name in columns:
+            continue
         if spec.name in table.column_names:
-            columns[spec.name] = table.column(spec.name).to_pandas()
+            column = table.column(spec.name)
+            if pa.types.is_string(column.type):
+                column = column.dictionary_encode()
+            columns[spec.name] = column.to_pandas()
         else:
             columns[spec.name] = pd.Series([None] * table.num_rows, dtype=object)
     return pd.DataFrame(columns)

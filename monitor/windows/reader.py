@@ -1,12 +1,13 @@
 """Loading a monitoring window: the segments that overlap it, decoded and trimmed to it and to
-the records of the version it judges."""
+the records of the version it judges; whole, or in batches of bounded size."""
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select
 
 from monitor.entities.inference import InferenceRecord, Variant
 from monitor.entities.registered_model import ModelSchema
@@ -17,6 +18,7 @@ from monitor.windows.segments import MODEL_VERSION, TIMESTAMP, VARIANT, decode_s
 _segment = InferenceSegment.__table__  # type: ignore[attr-defined]
 _record = InferenceRecord.__table__  # type: ignore[attr-defined]
 _TIME = pa.timestamp("us", tz="UTC")
+BATCH_ROWS = 65_536  # a batch of a streamed window: large enough for vectorised work
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +104,66 @@ def load_window(
     `segments.segment_schema`); `scope` None: every record, whichever version and variant."""
     if window.last is not None:
         window = _narrow_to_last(connection, model_id, window, scope)
-    blobs = connection.execute(
+    blobs = connection.execute(_overlapping(model_id, window)).scalars()
+    table = _trimmed(decode_segments(schema, blobs), window, scope)
+    if window.last is not None and table.num_rows > window.last:
+        newest = pc.sort_indices(table, [(TIMESTAMP, "descending")])[: window.last]
+        table = table.take(newest).sort_by(TIMESTAMP)
+    return table
+
+
+def read_window(
+    connection: Connection,
+    model_id: int,
+    schema: ModelSchema,
+    window: Window,
+    scope: VersionScope | None = None,
+    columns: Sequence[str] | None = None,
+    batch_rows: int | None = None,
+) -> Iterator[pa.Table]:
+    """The records `load_window` gives, as tables of `columns` (plus the timestamp) of about
+    `batch_rows` (default `BATCH_ROWS`) rows each, segment by segment in time order: the memory
+    held is a batch's, not the window's. A window of the newest `last` records comes as one
+    table (it is bounded)."""
+    if window.last is not None:
+        table = load_window(connection, model_id, schema, window, scope)
+        yield table if columns is None else table.select(_with_time(columns))
+        return
+    wanted = None
+    if columns is not None:
+        wanted = list(dict.fromkeys([*_with_time(columns), MODEL_VERSION, VARIANT]))
+    # yield_per streams the blobs (a server-side cursor on PostgreSQL) two at a time
+    query = _overlapping(model_id, window).order_by(_segment.c.min_timestamp, _segment.c.id)
+    blobs = connection.execute(query.execution_options(yield_per=2))
+    batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
+    pending: list[pa.Table] = []
+    rows = 0
+    for blob in blobs.scalars():
+        table = _trimmed(decode_segments(schema, [blob], wanted), window, scope)
+        pending.append(table if columns is None else table.select(_with_time(columns)))
+        rows += table.num_rows
+        if rows >= batch_rows:
+            yield pa.concat_tables(pending)
+            pending, rows = [], 0
+    if rows:
+        yield pa.concat_tables(pending)
+
+
+def _with_time(columns: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*columns, TIMESTAMP]))
+
+
+def _overlapping(model_id: int, window: Window) -> Select[tuple[bytes]]:
+    return (
         select(_segment.c.arrow)
         .where(_segment.c.model_id == model_id)
         .where(_segment.c.max_timestamp >= window.start)
         .where(_segment.c.min_timestamp < window.end)
-    ).scalars()
-    table = decode_segments(schema, blobs)
+    )
+
+
+def _trimmed(table: pa.Table, window: Window, scope: VersionScope | None) -> pa.Table:
+    """The rows of `table` inside the window's time span and the scope."""
     times = table.column(TIMESTAMP)
     table = table.filter(
         pc.and_(
@@ -118,7 +173,4 @@ def load_window(
     )
     if scope is not None and table.num_rows:
         table = table.filter(scope.arrow_filter(table))
-    if window.last is not None and table.num_rows > window.last:
-        newest = pc.sort_indices(table, [(TIMESTAMP, "descending")])[: window.last]
-        table = table.take(newest).sort_by(TIMESTAMP)
     return table

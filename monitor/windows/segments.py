@@ -128,14 +128,30 @@ def encode_table(table: pa.Table) -> bytes:
     return bytes(sink.getvalue())
 
 
-def decode_segments(schema: ModelSchema, blobs: Iterable[bytes]) -> pa.Table:
-    """Concatenate segments into one table with the model's current columns; features added to
-    the schema after a segment was written read as nulls."""
+def decode_segments(
+    schema: ModelSchema, blobs: Iterable[bytes], columns: Sequence[str] | None = None
+) -> pa.Table:
+    """Concatenate segments into one table with the model's current columns (or those of them
+    named in `columns`); features added to the schema after a segment was written read as
+    nulls."""
     target = segment_schema(schema)
-    tables = [_aligned(pa.ipc.open_stream(blob).read_all(), target) for blob in blobs]
+    if columns is not None:
+        target = pa.schema([target.field(name) for name in columns])
+    tables = [_aligned(_decoded(blob, target), target) for blob in blobs]
     if not tables:
         return target.empty_table()
     return pa.concat_tables(tables)
+
+
+def _decoded(blob: bytes, target: pa.Schema) -> pa.Table:
+    """The segment's columns of `target` only: the others are never decompressed."""
+    written = pa.ipc.open_stream(blob).schema
+    if written.equals(target):
+        return pa.ipc.open_stream(blob).read_all()
+    wanted = set(target.names)
+    included = [i for i, name in enumerate(written.names) if name in wanted]
+    options = pa.ipc.IpcReadOptions(included_fields=included)
+    return pa.ipc.open_stream(blob, options=options).read_all()
 
 
 def _aligned(table: pa.Table, target: pa.Schema) -> pa.Table:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from monitor.entities.run import MonitorRun
 from monitor.runs.runner import sweep_orphaned_runs
 from monitor.scheduling import jobs
+from monitor.windows import reader
 from tests.factories import drift_frame, drift_model_payload, records_from, upload_reference
 
 MODEL = "/api/v1/models/scored"
@@ -59,6 +60,32 @@ def test_run_on_a_drifted_window_stores_results_and_quality(
     assert drifted == {"x2"}
     assert {q["check"] for q in run["quality"]} >= {"missing", "out_of_range"}
     assert run["load_seconds"] >= 0 and run["compute_seconds"] > 0
+
+
+def test_a_window_read_in_many_small_batches_gives_the_results_of_one_batch(
+    scored: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _upload_reference(scored, admin)
+    frame = drift_frame(2_000, seed=5, shifted=("x2",))
+    for part in range(4):  # four ingest requests: four segments
+        records = records_from(frame.iloc[part * 500 : (part + 1) * 500], f"p{part}-")
+        for record in records:
+            record["timestamp"] = (NOW - timedelta(minutes=30)).isoformat()
+        scored.post(f"{MODEL}/inferences", json={"records": records}, headers=admin)
+    _monitor(scored, admin)
+    whole = _run_now(scored, admin)
+    monkeypatch.setattr(reader, "BATCH_ROWS", 1)  # every segment its own batch
+    batched = _run_now(scored, admin)
+
+    def figures(run: dict) -> list[tuple[object, ...]]:
+        return [
+            (r["feature"], r["test"], r["method"], r["drifted"], r["statistic"], r["p_value"])
+            for r in run["results"]
+        ]
+
+    assert batched["rows"] == whole["rows"] == 2_000
+    assert figures(batched) == figures(whole)
+    assert batched["quality"] == whole["quality"]
 
 
 def test_small_window_is_not_enough_data_and_leaves_the_state_alone(
