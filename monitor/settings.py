@@ -243,6 +243,14 @@ class Settings(BaseSettings):
         "pipelines inherit, comma-separated; nothing else reaches them (other secrets stay "
         "here), besides the pipeline's own `env` and the variables that locate its context.",
     )
+    retraining_gate_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How long the validation gate's child process may take to load and score "
+        "one model version (candidate or champion) on the held-out records; past it the child "
+        "is killed and the gate fails, saying so. It inherits only "
+        "MONITOR_RETRAINING_ENV_ALLOWLIST and MLFLOW_* variables.",
+    )
     retention_records_days: float | None = Field(
         None,
         gt=0,
