@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest reference upload (CSV, Parquet or NDJSON) accepted (413 above it).",
     )
+    max_reference_row_group_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest row group of a Parquet reference upload, uncompressed, over the "
+        "model's columns, as its footer declares (413 above it, before any data is read): "
+        "one row group is in memory at a time.",
+    )
     max_other_request_bytes: int = Field(
         1024 * 1024,
         ge=1024,

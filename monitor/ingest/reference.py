@@ -83,12 +83,19 @@ def _label_type(schema: ModelSchema) -> pa.DataType:
 
 
 def read_batches(
-    path: Path, fmt: ReferenceFormat, schema: ModelSchema, rows_per_batch: int
+    path: Path,
+    fmt: ReferenceFormat,
+    schema: ModelSchema,
+    rows_per_batch: int,
+    parquet_columns: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Raw batches of the upload, with the feature columns' types fixed where the format allows."""
+    """Raw batches of the upload, with the feature columns' types fixed where the format allows
+    (of a Parquet file, only `parquet_columns`: see monitor.ingest.parquet_plan)."""
     try:
         if fmt is ReferenceFormat.PARQUET:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=rows_per_batch)
+            yield from pq.ParquetFile(path).iter_batches(
+                batch_size=rows_per_batch, columns=parquet_columns
+            )
         elif fmt is ReferenceFormat.CSV:
             yield from _csv_batches(path, schema)
         elif fmt is ReferenceFormat.NDJSON:
@@ -127,6 +134,19 @@ def _json_records(path: Path) -> pa.Table:
     return pa.Table.from_pylist(records)
 
 
+def check_required_columns(schema: ModelSchema, names: set[str]) -> None:
+    """422 naming the columns a reference with these `names` lacks."""
+    missing = [f.name for f in schema.features if f.name not in names and not f.nullable]
+    if PREDICTION not in names:
+        missing.append(PREDICTION)
+    if missing:
+        raise Unprocessable(
+            "columns",
+            f"the reference lacks the columns {missing}; it needs every non-nullable "
+            f"feature and '{PREDICTION}' (and '{LABEL}' where known)",
+        )
+
+
 class BatchNormaliser:
     """Checks each raw batch against the model's schema and casts it to one fixed Arrow schema.
 
@@ -151,15 +171,7 @@ class BatchNormaliser:
 
     def _decide_target(self, batch: pa.RecordBatch) -> pa.Schema:
         names = set(batch.schema.names)
-        missing = [f.name for f in self.schema.features if f.name not in names and not f.nullable]
-        if PREDICTION not in names:
-            missing.append(PREDICTION)
-        if missing:
-            raise Unprocessable(
-                "columns",
-                f"the reference lacks the columns {missing}; it needs every non-nullable "
-                f"feature and '{PREDICTION}' (and '{LABEL}' where known)",
-            )
+        check_required_columns(self.schema, names)
         known = {*self.schema.feature_names, PREDICTION, LABEL}
         self.ignored_columns = [name for name in batch.schema.names if name not in known]
         return target_schema(self.schema, self._prediction_type(batch), LABEL in names)
