@@ -270,6 +270,19 @@ class Settings(BaseSettings):
         description="Ground-truth labels older than this (by timestamp) are deleted. Unset: "
         "kept for ever.",
     )
+    retention_events_days: float | None = Field(
+        None,
+        gt=0,
+        description="Events older than this (by time) are deleted with their deliveries and "
+        "delivery attempts; keep it past the longest delivery retry. Unset: kept for ever.",
+    )
+    retention_exports_days: float | None = Field(
+        None,
+        gt=0,
+        description="The export folders (training and held-out Parquet files, context, logs) "
+        "of retraining runs that finished longer ago than this are deleted; the run's row, "
+        "counts, gate verdict and lineage stay. Unset: kept for ever.",
+    )
     retention_batch_rows: int = Field(
         10_000,
         ge=1,
