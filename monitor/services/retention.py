@@ -1,6 +1,7 @@
-"""Retention: raw inference records, labels, events (with their deliveries) and retraining
-exports older than their settings are deleted in bounded batches, each its own transaction, so
-housekeeping never holds a long lock or a huge undo log. Run history and results stay."""
+"""Retention: raw inference records (rows and columnar segments), labels, events (with their
+deliveries) and retraining exports older than their settings are deleted in bounded batches,
+each its own transaction, so housekeeping never holds a long lock or a huge undo log. Run
+history and results stay."""
 
 import logging
 import shutil
@@ -16,6 +17,7 @@ from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.retraining import ACTIVE_STATUSES, RetrainingRun
+from monitor.entities.segment import InferenceSegment
 from monitor.retraining.executor import run_directory
 from monitor.settings import Settings
 
@@ -28,10 +30,17 @@ class Removed:
     labels: int
     events: int = 0
     exports: int = 0  # retraining runs whose export folder was deleted
+    segments: int = 0  # columnar copies of records, once all their records are past retention
 
 
-def _delete_before(engine: Engine, table: type[SQLModel], cutoff: datetime, batch_rows: int) -> int:
-    timestamp = col(table.timestamp)  # type: ignore[attr-defined]
+def _delete_before(
+    engine: Engine,
+    table: type[SQLModel],
+    cutoff: datetime,
+    batch_rows: int,
+    time: str = "timestamp",
+) -> int:
+    timestamp = col(getattr(table, time))
     identifier = col(table.id)  # type: ignore[attr-defined]
     removed = 0
     while True:
@@ -119,6 +128,14 @@ def delete_expired(*, engine: Engine, settings: Settings, now: datetime) -> Remo
         )
     )
     events_days, exports_days = settings.retention_events_days, settings.retention_exports_days
+    records_days = settings.retention_records_days
+    segments = (
+        0
+        if records_days is None
+        else _delete_before(
+            engine, InferenceSegment, cutoff(records_days), batch, time="max_timestamp"
+        )
+    )
     removed = Removed(
         records,
         labels,
@@ -126,12 +143,14 @@ def delete_expired(*, engine: Engine, settings: Settings, now: datetime) -> Remo
         0
         if exports_days is None
         else _delete_exports_before(engine, settings, cutoff(exports_days), batch),
+        segments,
     )
     if removed != Removed(0, 0):
         log.info(
-            "retention removed %d inference records, %d labels, %d events and the exports "
-            "of %d retraining runs",
+            "retention removed %d inference records (and %d segments), %d labels, %d events "
+            "and the exports of %d retraining runs",
             removed.records,
+            removed.segments,
             removed.labels,
             removed.events,
             removed.exports,

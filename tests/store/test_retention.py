@@ -14,6 +14,7 @@ from monitor.entities.event import Event
 from monitor.entities.inference import InferenceRecord
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.retraining import RetrainingPipeline, RetrainingRun
+from monitor.entities.segment import InferenceSegment
 from monitor.retraining.executor import run_directory
 from monitor.services.retention import Removed, delete_expired
 from monitor.settings import Settings
@@ -60,8 +61,21 @@ def test_records_and_labels_past_retention_are_deleted_in_batches(
         }
     )
     removed = delete_expired(engine=engine, settings=kept_for, now=NOW)
-    assert removed == Removed(records=5, labels=5)
+    assert removed == Removed(records=5, labels=5)  # the one segment also holds recent records
     assert (_count(engine, InferenceRecord), _count(engine, GroundTruthLabel)) == (3, 3)
+
+
+def test_segments_go_once_all_their_records_are_past_retention(
+    client: TestClient, ingest: dict[str, str], seeded: None, engine: Engine, settings: Settings
+) -> None:
+    # The seed wrote one batch mixing old and recent records; a second batch is all old.
+    old = [record(f"older-{i}", timestamp=OLD) for i in range(4)]
+    client.post("/api/v1/models/churn/inferences", json={"records": old}, headers=ingest)
+    assert _count(engine, InferenceSegment) == 2
+    kept_for = settings.model_copy(update={"retention_records_days": 30})
+    removed = delete_expired(engine=engine, settings=kept_for, now=NOW)
+    assert (removed.records, removed.segments) == (9, 1)
+    assert _count(engine, InferenceSegment) == 1  # the mixed batch holds records still kept
 
 
 def test_without_retention_settings_nothing_is_deleted(
