@@ -15,12 +15,13 @@ import pyarrow.parquet as pq
 
 from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
 from monitor.ingest.values import INTEGRAL_TEXT
-from monitor.services.errors import Unprocessable
+from monitor.services.errors import TooLarge, Unprocessable
 
 PREDICTION = "prediction"
 LABEL = "label"
 # Arrow's CSV and JSON readers keep a few dozen blocks in flight; small blocks keep that small.
 READ_BLOCK_BYTES = 1024 * 1024
+MAX_JSON_REFERENCE_BYTES = 64 * 1024 * 1024
 
 
 class ReferenceFormat(StrEnum):
@@ -125,6 +126,14 @@ def _csv_batches(path: Path, schema: ModelSchema) -> Iterator[pa.RecordBatch]:
 
 
 def _json_records(path: Path) -> pa.Table:
+    size = path.stat().st_size
+    if size > MAX_JSON_REFERENCE_BYTES:  # a JSON document is parsed whole, unlike the others
+        raise TooLarge(
+            f"a JSON reference is parsed whole, so it may hold at most "
+            f"{MAX_JSON_REFERENCE_BYTES} bytes (this one holds {size}); send larger references "
+            "as NDJSON (application/x-ndjson, one record per line), CSV or Parquet, which are "
+            "streamed"
+        )
     document: Any = orjson.loads(path.read_bytes())
     records = document.get("records") if isinstance(document, dict) else document
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
