@@ -179,6 +179,7 @@ def measure(url: str, *, peer: bool) -> None:
     with Session(engine, expire_on_commit=False) as session:
         monitor = session.exec(select(Monitor)).one()
         run = start_run(session, monitor=monitor, window_end=END, trigger=RunTrigger.MANUAL)
+        assert run is not None  # manual runs are never refused as a repeated window
     baseline_kib = _memory_kib("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     started = time.perf_counter()

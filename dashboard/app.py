@@ -1,14 +1,13 @@
-"""The Dash app: the shell (navigation, admin key box), the router, and the report proxy.
+"""The Dash app: the shell (navigation), the router, and the report proxy.
 
 `create_dashboard` builds everything; nothing is fetched or connected at import time.
 """
 
 import logging
-from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from cryptography.fernet import MultiFernet
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask import Response
@@ -33,27 +32,13 @@ def _shell(prefix: str) -> html.Div:
     return html.Div(
         [
             dcc.Location(id="url", refresh="callback-nav"),
-            dcc.Store(id="admin-key", storage_type="session"),
             html.Header(
                 [
                     html.Nav(
                         [dcc.Link(label, href=f"{prefix}{path}") for path, label in NAVIGATION],
                         className="topnav",
                     ),
-                    html.Div(
-                        [
-                            dcc.Input(
-                                id="admin-key-input",
-                                type="password",
-                                placeholder="admin key",
-                                debounce=True,
-                            ),
-                            html.Button("use", id="admin-key-save", className="small"),
-                            html.Button("forget", id="admin-key-forget", className="small"),
-                            html.Span(id="admin-key-status"),
-                        ],
-                        className="admin-key",
-                    ),
+                    html.A("switch key", href=f"{prefix}signin", className="switch-key"),
                 ]
             ),
             dcc.Loading(html.Main(id="page"), delay_show=300),
@@ -92,7 +77,7 @@ def create_dashboard(
 ) -> Dash:
     """The dashboard reading the API at `api_url`, served to browsers under `path_prefix`
     (e.g. `/dashboard/` when mounted in `monitor serve`). With `sessions`, users sign in with
-    a key of theirs and every read runs with it; otherwise every read uses `api_key` (the
+    a key of theirs and every read and action runs with it; otherwise all use `api_key` (the
     operator's, for `python -m dashboard` on a trusted machine)."""
     api = MonitorApi(api_url, signed_in_key if sessions else lambda: api_key, timeout)
     app = Dash(
@@ -140,24 +125,6 @@ def create_dashboard(
     )
     def pick_model(name: str | None) -> str:
         return search(model=name)
-
-    @app.callback(
-        Output("admin-key", "data"),
-        Output("admin-key-input", "value"),
-        Input("admin-key-save", "n_clicks"),
-        Input("admin-key-input", "n_submit"),
-        Input("admin-key-forget", "n_clicks"),
-        State("admin-key-input", "value"),
-        prevent_initial_call=True,
-    )
-    def keep_admin_key(_save: Any, _submit: Any, forget: Any, key: str | None) -> Any:
-        if ctx.triggered_id == "admin-key-forget":
-            return None, ""
-        return (key.strip() or None, "") if key else (no_update, no_update)
-
-    @app.callback(Output("admin-key-status", "children"), Input("admin-key", "data"))
-    def show_admin_key(key: str | None) -> str:
-        return "admin key set for this tab" if key else "read only: enter an admin key to act"
 
     events.register(app, api)
     model.register(app, api)

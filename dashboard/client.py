@@ -1,7 +1,7 @@
 """The dashboard's only way to the data: the monitor's REST API over HTTP.
 
-Reads use the signed-in user's key (or, run on its own, the operator's `--api-key`); actions
-carry the admin key the user entered.
+Reads and actions use the signed-in user's key (or, run on its own, the operator's
+`--api-key`); an action a read key may not take is refused with what to do.
 """
 
 from collections.abc import Callable
@@ -38,11 +38,11 @@ class MonitorApi:
     """Typed-by-name calls of the endpoints the pages show; every answer is the API's JSON."""
 
     def __init__(
-        self, base_url: str, read_key: Callable[[], str | None], timeout: float = 10.0
+        self, base_url: str, user_key: Callable[[], str | None], timeout: float = 10.0
     ) -> None:
-        """`read_key`: the key of the request being served (called on every read)."""
+        """`user_key`: the key of the request being served (called on every read)."""
         self.base_url = base_url.rstrip("/")
-        self.read_key = read_key
+        self.user_key = user_key
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def _send(self, method: str, path: str, key: str | None, **kwargs: Any) -> Any:
@@ -69,7 +69,7 @@ class MonitorApi:
 
     def _get(self, path: str, **params: Any) -> Any:
         query = {name: value for name, value in params.items() if value is not None}
-        return self._send("GET", path, self.read_key(), params=query)
+        return self._send("GET", path, self.user_key(), params=query)
 
     def get(self, path: str, **params: Any) -> Json:
         found: Json = self._get(path, **params)
@@ -83,13 +83,19 @@ class MonitorApi:
         """Raise ApiError unless `key` is a valid key of any scope that may read."""
         self._send("GET", "/api/v1/models", key, params={"limit": 1})
 
-    def act(self, path: str, admin_key: str | None) -> Json:
-        """POST an action with the user's admin key."""
-        if not admin_key:
-            raise ApiError(
-                403, "this action needs an admin key: enter one in the admin key box at the top"
-            )
-        result: Json = self._send("POST", path, admin_key)
+    def act(self, path: str) -> Json:
+        """POST an action with the signed-in user's key; it needs the admin scope."""
+        try:
+            result: Json = self._send("POST", path, self.user_key())
+        except ApiError as error:
+            if error.status == 403:
+                raise ApiError(
+                    403,
+                    "this action needs an admin key, and you are signed in with a key that may "
+                    "only read: sign in again with an admin key (the 'switch key' link at the top; "
+                    f"monitor keys create --scope admin makes one). The API said: {error}",
+                ) from error
+            raise
         return result
 
     # Models, runs and drift
@@ -171,8 +177,8 @@ class MonitorApi:
     def delivery(self, delivery_id: int) -> Json:
         return self.get(f"/api/v1/deliveries/{delivery_id}")
 
-    def redeliver(self, delivery_id: int, admin_key: str | None) -> Json:
-        return self.act(f"/api/v1/deliveries/{delivery_id}/redeliver", admin_key)
+    def redeliver(self, delivery_id: int) -> Json:
+        return self.act(f"/api/v1/deliveries/{delivery_id}/redeliver")
 
     # Retraining
     def retraining_runs(self, model: str, *, offset: int, limit: int) -> Json:
@@ -193,12 +199,8 @@ class MonitorApi:
     def rollout_checks(self, model: str, rollout_id: int) -> Json:
         return self.get(f"/api/v1/models/{_segment(model)}/rollouts/{rollout_id}/checks")
 
-    def rollout_action(
-        self, model: str, rollout_id: int, action: str, admin_key: str | None
-    ) -> Json:
-        return self.act(
-            f"/api/v1/models/{_segment(model)}/rollouts/{rollout_id}/{action}", admin_key
-        )
+    def rollout_action(self, model: str, rollout_id: int, action: str) -> Json:
+        return self.act(f"/api/v1/models/{_segment(model)}/rollouts/{rollout_id}/{action}")
 
     # Versions
     def champions(self, model: str) -> list[Json]:

@@ -1,9 +1,14 @@
 """Dashboard sign-in: a user's API key is exchanged for an HttpOnly, SameSite=Strict session
-cookie (the key encrypted with Fernet, valid for a set time), and every dashboard request runs
-with that key; nothing but the sign-in page and static scripts is served without it. A POST
-from another origin (a forged action) is refused."""
+cookie (the key and a CSRF token encrypted with Fernet, valid for a set time), and every
+dashboard request, reads and actions alike, runs with that key; nothing but the sign-in page and
+static scripts is served without it. A POST must come from the dashboard's origin and carry the
+session's CSRF token in `X-CSRFToken` (Dash's renderer sends the `_csrf_token` cookie's value
+there; another origin cannot read that cookie), so a forged action is refused."""
 
+import hmac
 import html
+import json
+import secrets
 from urllib.parse import urlsplit
 
 from cryptography.fernet import InvalidToken, MultiFernet
@@ -13,6 +18,8 @@ from werkzeug.wrappers import Response
 from dashboard.client import ApiError, MonitorApi
 
 COOKIE = "monitor_session"
+CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads; not HttpOnly, so scripts can
+CSRF_HEADER = "X-CSRFToken"
 SIGN_IN = "/signin"
 # What a browser needs before signing in: the sign-in page and Dash's static scripts.
 _OPEN = (SIGN_IN, "/_dash-component-suites/", "/_favicon.ico")
@@ -58,17 +65,22 @@ def install_sign_in(
         path = request.path
         if path.startswith(_OPEN):
             return None
-        token = request.cookies.get(COOKIE)
-        try:
-            key = cipher.decrypt(token.encode(), ttl=session_seconds).decode() if token else None
-        except InvalidToken:
-            key = None
-        if key is None:
+        session = _open_session(cipher, request.cookies.get(COOKIE), session_seconds)
+        if session is None:
             if request.method == "GET" and not path.startswith(("/_dash", "/reports/")):
                 return redirect(prefix + SIGN_IN.lstrip("/"), code=303)  # type: ignore[return-value]
             return refuse(401, "sign in first: the session is missing or has expired")
-        if request.method != "GET" and not _same_origin():
-            return refuse(403, "refused: this request did not come from the dashboard's page")
+        key, csrf = session
+        if request.method not in ("GET", "HEAD"):
+            if not _same_origin():
+                return refuse(403, "refused: this request did not come from the dashboard's page")
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), csrf.encode()):
+                return refuse(
+                    403,
+                    f"refused: the request lacks this session's CSRF token ({CSRF_HEADER}); "
+                    "reload the page",
+                )
         g.api_key = key
         return None
 
@@ -84,16 +96,39 @@ def install_sign_in(
         except ApiError as error:
             return form(html.escape(f"That key was refused ({error})."), status=401)
         response: Response = redirect(prefix, code=303)  # type: ignore[assignment]
-        response.set_cookie(
-            COOKIE,
-            cipher.encrypt(key.encode()).decode(),
-            max_age=session_seconds,
-            path=prefix,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Strict",
-        )
+        csrf = secrets.token_urlsafe(32)
+        session = json.dumps({"key": key, "csrf": csrf}).encode()
+        for name, value, httponly in (
+            (COOKIE, cipher.encrypt(session).decode(), True),
+            (CSRF_COOKIE, csrf, False),
+        ):
+            response.set_cookie(
+                name,
+                value,
+                max_age=session_seconds,
+                path=prefix,
+                secure=request.is_secure,
+                httponly=httponly,
+                samesite="Strict",
+            )
         return response
+
+
+def _open_session(
+    cipher: MultiFernet, token: str | None, session_seconds: int
+) -> tuple[str, str] | None:
+    """The session's key and CSRF token; None when missing, forged, expired or of an older
+    format (signing in again mends it)."""
+    if not token:
+        return None
+    try:
+        session = json.loads(cipher.decrypt(token.encode(), ttl=session_seconds))
+    except (InvalidToken, ValueError):
+        return None
+    if not isinstance(session, dict):
+        return None
+    key, csrf = session.get("key"), session.get("csrf")
+    return (key, csrf) if isinstance(key, str) and isinstance(csrf, str) else None
 
 
 def _same_origin() -> bool:

@@ -5,7 +5,7 @@ body { font-family: system-ui, sans-serif; margin: 0; color: #1f2328; background
 header { display: flex; justify-content: space-between; align-items: center;
   padding: 8px 20px; background: #24292f; }
 header a { color: #fff; margin-right: 18px; text-decoration: none; font-weight: 600; }
-.admin-key { display: flex; gap: 6px; align-items: center; color: #d0d7de; font-size: 13px; }
+.switch-key { color: #d0d7de; font-size: 13px; }
 main { padding: 12px 20px 40px; }
 h1 { font-size: 22px; margin: 8px 0 12px; }
 h2 { font-size: 16px; margin: 0 0 8px; }

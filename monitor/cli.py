@@ -189,6 +189,9 @@ def backfill(
                 run = start_run(
                     session, monitor=monitor, window_end=window_end, trigger=RunTrigger.BACKFILL
                 )
+            if run is None:  # this window was backfilled or scheduled before
+                outcomes["already run"] = outcomes.get("already run", 0) + 1
+                continue
             done = execute_run(
                 engine,
                 run.id,  # type: ignore[arg-type]

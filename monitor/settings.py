@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest reference upload (CSV, Parquet or NDJSON) accepted (413 above it).",
     )
+    max_reference_row_group_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest row group of a Parquet reference upload, uncompressed, over the "
+        "model's columns, as its footer declares (413 above it, before any data is read): "
+        "one row group is in memory at a time.",
+    )
     max_other_request_bytes: int = Field(
         1024 * 1024,
         ge=1024,
@@ -271,6 +278,14 @@ class Settings(BaseSettings):
         "pipelines inherit, comma-separated; nothing else reaches them (other secrets stay "
         "here), besides the pipeline's own `env` and the variables that locate its context.",
     )
+    retraining_gate_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How long the validation gate's child process may take to load and score "
+        "one model version (candidate or champion) on the held-out records; past it the child "
+        "is killed and the gate fails, saying so. It inherits only "
+        "MONITOR_RETRAINING_ENV_ALLOWLIST and MLFLOW_* variables.",
+    )
     retention_records_days: float | None = Field(
         None,
         gt=0,
@@ -282,6 +297,19 @@ class Settings(BaseSettings):
         gt=0,
         description="Ground-truth labels older than this (by timestamp) are deleted. Unset: "
         "kept for ever.",
+    )
+    retention_events_days: float | None = Field(
+        None,
+        gt=0,
+        description="Events older than this (by time) are deleted with their deliveries and "
+        "delivery attempts; keep it past the longest delivery retry. Unset: kept for ever.",
+    )
+    retention_exports_days: float | None = Field(
+        None,
+        gt=0,
+        description="The export folders (training and held-out Parquet files, context, logs) "
+        "of retraining runs that finished longer ago than this are deleted; the run's row, "
+        "counts, gate verdict and lineage stay. Unset: kept for ever.",
     )
     retention_batch_rows: int = Field(
         10_000,

@@ -4,7 +4,7 @@ attempts and a redeliver button."""
 import json
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
 from dashboard.client import ApiError, MonitorApi
@@ -116,7 +116,7 @@ def _deliveries(request: PageRequest, page: dict[str, Any]) -> html.Section:
                 "redeliver",
                 id={"type": "redeliver", "id": delivery["id"]},
                 className="small action",
-                title="needs an admin key",
+                title="needs a session signed in with an admin key",
             ),
         ]
         for delivery in page["data"]
@@ -214,15 +214,14 @@ def register(app: Dash, api: MonitorApi) -> None:
     @app.callback(
         Output("redeliver-result", "children"),
         Input({"type": "redeliver", "id": ALL}, "n_clicks"),
-        State("admin-key", "data"),
         prevent_initial_call=True,
     )
-    def redeliver(clicks: list[int | None], admin_key: str | None) -> Any:
+    def redeliver(clicks: list[int | None]) -> Any:
         if not any(clicks):
             return no_update
         delivery_id = ctx.triggered_id["id"]
         try:
-            delivery = api.redeliver(delivery_id, admin_key)
+            delivery = api.redeliver(delivery_id)
         except ApiError as error:
             return notice(f"Delivery {delivery_id} was not redelivered: {error}", "error")
         return notice(f"Delivery {delivery_id} is queued again ({delivery['status']}).", "ok")

@@ -1,5 +1,5 @@
 """Canary rollouts of a model: weight over time, canary against stable on each check, and the
-promote / pause / resume / abort buttons (they need an admin key)."""
+promote / pause / resume / abort buttons (they need a user signed in with an admin key)."""
 
 from typing import Any
 
@@ -79,7 +79,7 @@ def _actions(rollout: Json) -> html.Div:
                     id={"type": "rollout-action", "action": action, "rollout": rollout["id"]},
                     className="action",
                     disabled=not enabled,
-                    title="needs an admin key",
+                    title="needs a session signed in with an admin key",
                 )
                 for action in ACTIONS
             ),
@@ -153,15 +153,14 @@ def register(app: Dash, api: MonitorApi) -> None:
         Output("rollout-detail", "children"),
         Input({"type": "rollout-action", "action": ALL, "rollout": ALL}, "n_clicks"),
         State({"type": "model-picker"}, "value"),
-        State("admin-key", "data"),
         prevent_initial_call=True,
     )
-    def act(clicks: list[int | None], model: str, admin_key: str | None) -> Any:
+    def act(clicks: list[int | None], model: str) -> Any:
         if not any(clicks):
             return no_update, no_update
         action, rollout_id = ctx.triggered_id["action"], ctx.triggered_id["rollout"]
         try:
-            rollout = api.rollout_action(model, rollout_id, action, admin_key)
+            rollout = api.rollout_action(model, rollout_id, action)
         except ApiError as error:
             return notice(f"{action} refused: {error}", "error"), no_update
         message = notice(f"Rollout #{rollout_id} is now {rollout['state']}.", "ok")

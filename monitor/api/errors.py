@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from monitor.ingest.errors import BatchRejected
-from monitor.services.errors import Conflict, NotFound, Unprocessable
+from monitor.services.errors import Conflict, NotFound, TooLarge, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -83,5 +83,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(PayloadTooLarge)
-    async def too_large(_: Request, error: PayloadTooLarge) -> JSONResponse:
+    @app.exception_handler(TooLarge)
+    async def too_large(_: Request, error: PayloadTooLarge | TooLarge) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status.HTTP_413_CONTENT_TOO_LARGE)

@@ -60,17 +60,14 @@ class Traffic:
             thread.join(timeout=10)
 
     def _call(self, caller: int) -> None:
-        sent = 0
         with httpx.Client(base_url=self.sidecar_url, timeout=10.0) as client:
             next_at = time.monotonic()
             while not self._stop.is_set():
                 with self._lock:
                     values, label = self.source.draw()
                     user = int(self.source.rng.integers(USERS))
-                request_id = f"demo-{caller}-{sent}"
-                sent += 1
                 body = {"dataframe_split": {"columns": self._columns, "data": [values]}}
-                headers = {"X-Request-Id": request_id, "X-User-Id": f"user-{user}"}
+                headers = {"X-User-Id": f"user-{user}"}
                 try:
                     answer = client.post("/invocations", json=body, headers=headers)
                 except httpx.TransportError:
@@ -78,6 +75,8 @@ class Traffic:
                 with self._lock:
                     if answer is not None and answer.status_code == 200:
                         self.stats.served[answer.headers.get("x-model-variant", "stable")] += 1
+                        # Labels join on the id the sidecar gave the record.
+                        request_id = answer.headers["X-Request-Id"]
                         self._labels.append({"request_id": request_id, "label": label})
                     else:
                         self.stats.failed += 1

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
@@ -24,12 +24,27 @@ class RunTrigger(StrEnum):
     BACKFILL = "backfill"
 
 
+# Triggers with one run per (monitor, window end); manual runs may repeat a window on purpose.
+ONE_RUN_PER_WINDOW = frozenset((RunTrigger.SCHEDULE, RunTrigger.BACKFILL))
+SCHEDULED_OR_BACKFILLED = "\"trigger\" IN ('schedule', 'backfill')"
+
+
 class MonitorRun(SQLModel, table=True):
     __tablename__ = "monitor_run"
     __table_args__ = (
         Index("ix_monitor_run_model_window", "model_id", "window_end"),
         Index("ix_monitor_run_monitor_window", "monitor_id", "window_end"),
         Index("ix_monitor_run_status", "status"),
+        # One scheduled or backfilled run per window: a fail-over cannot enqueue a tick twice
+        # (why not model_version: the migration b7e2c4d9a116 says).
+        Index(
+            "uq_monitor_run_scheduled_window",
+            "monitor_id",
+            "window_end",
+            unique=True,
+            sqlite_where=text(SCHEDULED_OR_BACKFILLED),
+            postgresql_where=text(SCHEDULED_OR_BACKFILLED),
+        ),
     )
 
     id: int | None = TableField(default=None, primary_key=True, sa_type=BigIntegerId)

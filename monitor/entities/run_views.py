@@ -126,3 +126,8 @@ class RunNowRequest(BaseModel):
 class QueuedRuns(BaseModel):
     run_ids: list[int]
     count: int
+    already_queued: int = Field(
+        0,
+        description="Of these, windows a scheduled or backfilled run already held (queued or "
+        "run before): their existing run's id is listed, and nothing is run twice.",
+    )

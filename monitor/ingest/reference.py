@@ -15,12 +15,13 @@ import pyarrow.parquet as pq
 
 from monitor.entities.registered_model import FeatureKind, ModelSchema, Task
 from monitor.ingest.values import INTEGRAL_TEXT
-from monitor.services.errors import Unprocessable
+from monitor.services.errors import TooLarge, Unprocessable
 
 PREDICTION = "prediction"
 LABEL = "label"
 # Arrow's CSV and JSON readers keep a few dozen blocks in flight; small blocks keep that small.
 READ_BLOCK_BYTES = 1024 * 1024
+MAX_JSON_REFERENCE_BYTES = 64 * 1024 * 1024
 
 
 class ReferenceFormat(StrEnum):
@@ -83,12 +84,19 @@ def _label_type(schema: ModelSchema) -> pa.DataType:
 
 
 def read_batches(
-    path: Path, fmt: ReferenceFormat, schema: ModelSchema, rows_per_batch: int
+    path: Path,
+    fmt: ReferenceFormat,
+    schema: ModelSchema,
+    rows_per_batch: int,
+    parquet_columns: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Raw batches of the upload, with the feature columns' types fixed where the format allows."""
+    """Raw batches of the upload, with the feature columns' types fixed where the format allows
+    (of a Parquet file, only `parquet_columns`: see monitor.ingest.parquet_plan)."""
     try:
         if fmt is ReferenceFormat.PARQUET:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=rows_per_batch)
+            yield from pq.ParquetFile(path).iter_batches(
+                batch_size=rows_per_batch, columns=parquet_columns
+            )
         elif fmt is ReferenceFormat.CSV:
             yield from _csv_batches(path, schema)
         elif fmt is ReferenceFormat.NDJSON:
@@ -118,6 +126,14 @@ def _csv_batches(path: Path, schema: ModelSchema) -> Iterator[pa.RecordBatch]:
 
 
 def _json_records(path: Path) -> pa.Table:
+    size = path.stat().st_size
+    if size > MAX_JSON_REFERENCE_BYTES:  # a JSON document is parsed whole, unlike the others
+        raise TooLarge(
+            f"a JSON reference is parsed whole, so it may hold at most "
+            f"{MAX_JSON_REFERENCE_BYTES} bytes (this one holds {size}); send larger references "
+            "as NDJSON (application/x-ndjson, one record per line), CSV or Parquet, which are "
+            "streamed"
+        )
     document: Any = orjson.loads(path.read_bytes())
     records = document.get("records") if isinstance(document, dict) else document
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -125,6 +141,19 @@ def _json_records(path: Path) -> pa.Table:
             "records", 'a JSON reference is a list of objects or {"records": [objects]}'
         )
     return pa.Table.from_pylist(records)
+
+
+def check_required_columns(schema: ModelSchema, names: set[str]) -> None:
+    """422 naming the columns a reference with these `names` lacks."""
+    missing = [f.name for f in schema.features if f.name not in names and not f.nullable]
+    if PREDICTION not in names:
+        missing.append(PREDICTION)
+    if missing:
+        raise Unprocessable(
+            "columns",
+            f"the reference lacks the columns {missing}; it needs every non-nullable "
+            f"feature and '{PREDICTION}' (and '{LABEL}' where known)",
+        )
 
 
 class BatchNormaliser:
@@ -151,15 +180,7 @@ class BatchNormaliser:
 
     def _decide_target(self, batch: pa.RecordBatch) -> pa.Schema:
         names = set(batch.schema.names)
-        missing = [f.name for f in self.schema.features if f.name not in names and not f.nullable]
-        if PREDICTION not in names:
-            missing.append(PREDICTION)
-        if missing:
-            raise Unprocessable(
-                "columns",
-                f"the reference lacks the columns {missing}; it needs every non-nullable "
-                f"feature and '{PREDICTION}' (and '{LABEL}' where known)",
-            )
+        check_required_columns(self.schema, names)
         known = {*self.schema.feature_names, PREDICTION, LABEL}
         self.ignored_columns = [name for name in batch.schema.names if name not in known]
         return target_schema(self.schema, self._prediction_type(batch), LABEL in names)

@@ -105,14 +105,14 @@ def register_reference(
 
 def score_holdout(
     registry: "Registry", name: str, version: str, frame: pd.DataFrame, model: RegisteredModel
-) -> Predictions | None:
-    """The candidate's predictions on the held-out records; None when it cannot score them
-    (the gate then says why)."""
+) -> tuple[Predictions | None, str | None]:
+    """The candidate's predictions on the held-out records, or why it could not score them
+    (the gate then says so)."""
     try:
-        return registry.predict(name, version, frame, model.task, model.class_labels or [])
-    except Exception:
+        return registry.predict(name, version, frame, model.task, model.class_labels or []), None
+    except Exception as error:
         log.warning("version %s of %r could not score its held-out records", version, name)
-        return None
+        return None, str(error)
 
 
 @dataclass(frozen=True, slots=True)

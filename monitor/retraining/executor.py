@@ -77,11 +77,17 @@ def run_directory(settings: Settings, run_id: int) -> Path:
 
 
 def registry_for(settings: Settings) -> "Registry":
+    from triggers.registry.child_scoring import ChildScoring, child_environment
     from triggers.registry.mlflow_registry import Registry  # mlflow is slow to import
 
+    scoring = ChildScoring(
+        timeout_seconds=settings.retraining_gate_timeout_seconds,
+        env=child_environment(settings.inherited_pipeline_env),
+    )
     return Registry(
         settings.resolved_mlflow_tracking_uri,
         artifact_root=settings.resolved_mlflow_artifact_root,
+        scoring=scoring,
     )
 
 
@@ -398,7 +404,7 @@ def finalise(
     directory = run_directory(settings, run_id)
     holdout = pq.read_table(directory / HOLDOUT_FILE)
     frame = holdout.select(model.data_schema.feature_names).to_pandas()
-    scored = score_holdout(registry, name, version.version, frame, model)
+    scored, scoring_error = score_holdout(registry, name, version.version, frame, model)
     gate = registry.validate(
         name=name,
         candidate_version=version.version,
@@ -409,6 +415,7 @@ def finalise(
         rules=_gate_rules(spec, model.task),
         min_holdout_rows=spec.gate.min_holdout_rows,
         candidate_predictions=scored,
+        candidate_error=scoring_error,
     )
     reference = store_candidate_reference(
         engine,

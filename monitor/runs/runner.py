@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from detectors import ReferenceProfile, judge_windows
@@ -17,7 +18,7 @@ from monitor.entities.event import EventType, Severity
 from monitor.entities.monitor import Monitor, MonitorBase
 from monitor.entities.reference import ReferenceDataset
 from monitor.entities.registered_model import ModelSchema, RegisteredModel
-from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
+from monitor.entities.run import ONE_RUN_PER_WINDOW, MonitorRun, RunStatus, RunTrigger
 from monitor.logs import log_context
 from monitor.runs.attribution import explain_window
 from monitor.runs.outcome import RunOutcome
@@ -34,6 +35,7 @@ from monitor.runs.window_digest import DigestPlan, WindowDigest
 from monitor.runs.window_frames import drift_config, window_for
 from monitor.services.events import record_event
 from monitor.services.references import reference_for
+from monitor.services.runs import runs_holding_windows
 from monitor.store.types import utc_now
 from monitor.versions.champion import judged_scope
 from monitor.windows.reader import VersionScope, Window, read_window
@@ -51,9 +53,10 @@ def start_run(
     trigger: RunTrigger,
     missed_ticks: int = 0,
     status: RunStatus = RunStatus.RUNNING,
-) -> MonitorRun:
+) -> MonitorRun | None:
     """Record a run as running, or queued for a task to claim (committed), so it is visible,
-    and recoverable, at once."""
+    and recoverable, at once. None where a scheduled or backfilled run already holds this
+    window: a scheduler that took over fired the same tick, or the range was backfilled before."""
     window = window_for(monitor.settings, window_end)
     run = MonitorRun(
         monitor_id=monitor.id,  # type: ignore[arg-type]
@@ -65,7 +68,17 @@ def start_run(
         missed_ticks=missed_ticks,
     )
     session.add(run)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if trigger not in ONE_RUN_PER_WINDOW or not runs_holding_windows(
+            session=session,
+            monitor_id=run.monitor_id,
+            window_ends=[window.end],
+        ):
+            raise
+        return None
     session.refresh(run)
     return run
 

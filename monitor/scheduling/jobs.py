@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from monitor.entities.monitor import Monitor
 from monitor.entities.run import MonitorRun, RunStatus, RunTrigger
 from monitor.runs.runner import start_run, sweep_orphaned_runs
-from monitor.scheduling.ticks import ticks_between
+from monitor.scheduling.ticks import latest_tick, ticks_between
 from monitor.settings import get_settings
 from monitor.store.engine import make_engine
 from monitor.store.types import utc_now
@@ -64,15 +64,16 @@ def bind(
 
 
 def run_monitor_tick(monitor_id: int) -> None:
-    """One scheduled tick: a run over the window ending now, queued and handed over at once.
-    Ticks missed while no scheduler was active were coalesced into this one by APScheduler;
-    the run records how many."""
+    """One scheduled tick: a run over the window ending at the tick, queued and handed over at
+    once. Ticks missed while no scheduler was active were coalesced into this one by
+    APScheduler; the run records how many. A tick another scheduler already enqueued (a
+    fail-over) is not enqueued again."""
     engine = _Store.engine()
-    now = utc_now()
     with Session(engine, expire_on_commit=False) as session:
         monitor = session.get(Monitor, monitor_id)
         if monitor is None or not monitor.enabled:
             return
+        tick = latest_tick(monitor.settings.schedule, utc_now())
         last_end = session.exec(
             select(MonitorRun.window_end)
             .where(MonitorRun.monitor_id == monitor_id)
@@ -82,15 +83,20 @@ def run_monitor_tick(monitor_id: int) -> None:
         ).first()
         missed = 0
         if last_end is not None:
-            missed = max(ticks_between(monitor.settings.schedule, last_end, now) - 1, 0)
-        run = start_run(
-            session,
-            monitor=monitor,
-            window_end=now,
-            trigger=RunTrigger.SCHEDULE,
-            missed_ticks=missed,
-            status=RunStatus.QUEUED,
-        )
+            missed = max(ticks_between(monitor.settings.schedule, last_end, tick) - 1, 0)
+        run = None
+        if last_end is None or tick > last_end:
+            run = start_run(
+                session,
+                monitor=monitor,
+                window_end=tick,
+                trigger=RunTrigger.SCHEDULE,
+                missed_ticks=missed,
+                status=RunStatus.QUEUED,
+            )
+    if run is None:
+        log.info("monitor %s: the tick of %s is already enqueued", monitor_id, tick.isoformat())
+        return
     if missed:
         log.info("monitor %s: %d missed ticks coalesced into run %s", monitor_id, missed, run.id)
     hand_over(engine, run.id)  # type: ignore[arg-type]

@@ -9,6 +9,10 @@ class Conflict(ValueError):
     """The request clashes with what is stored (409)."""
 
 
+class TooLarge(ValueError):
+    """The request is over a size limit the message names, with the fix (413)."""
+
+
 class Unprocessable(ValueError):
     """The request is well-formed but cannot be applied (422); the message names the field."""
 

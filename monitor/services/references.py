@@ -21,6 +21,7 @@ from monitor.entities.reference import (
     ReferenceSummary,
 )
 from monitor.entities.registered_model import ModelSchema, RegisteredModel
+from monitor.ingest.parquet_plan import plan_parquet_read
 from monitor.ingest.reference import LABEL, BatchNormaliser, ReferenceFormat, read_batches
 from monitor.services.errors import NotFound, Unprocessable
 from monitor.services.profiles import (
@@ -30,6 +31,10 @@ from monitor.services.profiles import (
     fit_output_profile,
     fit_performance,
 )
+
+# Largest row group of a Parquet reference, uncompressed, over the columns read (one row group
+# is in memory at a time); the API passes MONITOR_MAX_REFERENCE_ROW_GROUP_BYTES.
+DEFAULT_MAX_ROW_GROUP_BYTES = 256 * 1024 * 1024
 
 
 class ReferenceUploadResult(ReferencePublic):
@@ -65,10 +70,16 @@ def store_reference(
     model_version: str | None = None,
     source: ReferenceSource = ReferenceSource.UPLOAD,
     retraining_run_id: int | None = None,
+    max_row_group_bytes: int = DEFAULT_MAX_ROW_GROUP_BYTES,
 ) -> ReferenceUploadResult:
     """Store the file as `model_version`'s reference (None: unversioned, the fallback of every
-    version without one); it supersedes that version's earlier one only."""
+    version without one); it supersedes that version's earlier one only. A Parquet file's
+    columns and row-group sizes are checked from its footer before any data is read."""
     normaliser = BatchNormaliser(model.data_schema)
+    parquet_columns, ignored = None, []
+    if fmt is ReferenceFormat.PARQUET:
+        plan = plan_parquet_read(path, model.data_schema, max_row_group_bytes)
+        parquet_columns, ignored = plan.columns, plan.ignored
     dataset = ReferenceDataset(
         model_id=model.id,  # type: ignore[arg-type]
         model_version=model_version,
@@ -83,7 +94,13 @@ def store_reference(
     session.add(dataset)
     session.flush()
     try:
-        stored = _store_chunks(session, dataset, normaliser, path, fmt, rows_per_chunk)
+        stored = _store_chunks(
+            session,
+            dataset,
+            normaliser,
+            read_batches(path, fmt, model.data_schema, rows_per_chunk, parquet_columns),
+            rows_per_chunk,
+        )
         if normaliser.rows == 0 or normaliser.target is None:
             raise Unprocessable("file", "the reference holds no rows; upload at least one row")
 
@@ -117,7 +134,7 @@ def store_reference(
     session.refresh(dataset)
     return ReferenceUploadResult(
         **ReferencePublic.model_validate(dataset, from_attributes=True).model_dump(),
-        ignored_columns=normaliser.ignored_columns,
+        ignored_columns=ignored + normaliser.ignored_columns,
     )
 
 
@@ -138,17 +155,12 @@ def _store_chunks(
     session: Session,
     dataset: ReferenceDataset,
     normaliser: BatchNormaliser,
-    path: Path,
-    fmt: ReferenceFormat,
+    batches: Iterable[pa.RecordBatch],
     rows_per_chunk: int,
 ) -> int:
     """Write the upload as Parquet chunks of the dataset; return the bytes stored."""
     stored = 0
-    normalised = (
-        normaliser.normalise(batch)
-        for batch in read_batches(path, fmt, normaliser.schema, rows_per_chunk)
-        if batch.num_rows
-    )
+    normalised = (normaliser.normalise(batch) for batch in batches if batch.num_rows)
     for seq, parquet in enumerate(_chunks(normalised, rows_per_chunk)):
         chunk = ReferenceChunk(
             dataset_id=dataset.id,  # type: ignore[arg-type]

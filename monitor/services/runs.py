@@ -4,12 +4,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.entities.drift_state import ALERT, DriftState, DriftStatus
 from monitor.entities.monitor import Monitor
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.run import (
+    ONE_RUN_PER_WINDOW,
     FeatureResult,
     MonitorRun,
     QualityCheck,
@@ -39,25 +41,66 @@ class SeriesField(StrEnum):
     ADJUSTED_P_VALUE = "adjusted_p_value"
 
 
+def runs_holding_windows(
+    *, session: Session, monitor_id: int, window_ends: list[datetime]
+) -> dict[datetime, int]:
+    """The scheduled or backfilled run already holding each of these window ends, by end."""
+    rows = session.exec(
+        select(MonitorRun.window_end, MonitorRun.id)
+        .where(MonitorRun.monitor_id == monitor_id)
+        .where(col(MonitorRun.trigger).in_(ONE_RUN_PER_WINDOW))
+        .where(col(MonitorRun.window_end).in_(window_ends))
+    ).all()
+    return {end: run_id for end, run_id in rows if run_id is not None}
+
+
 def queue_runs(
     *, session: Session, monitor: Monitor, window_ends: list[datetime], trigger: RunTrigger
-) -> list[int]:
-    """Queue runs for the scheduler to execute, oldest window first."""
-    runs = []
+) -> tuple[list[int], int]:
+    """Queue runs for the scheduler to execute, oldest window first: their ids, and how many of
+    them were already queued or run (a scheduled or backfilled window is run once)."""
+    keyed = trigger in ONE_RUN_PER_WINDOW
+    try:
+        return _queue_missing(session, monitor, window_ends, trigger, keyed=keyed)
+    except IntegrityError:
+        session.rollback()
+        if not keyed:
+            raise
+        # Another request queued some of these windows meanwhile: read them, queue the rest.
+        return _queue_missing(session, monitor, window_ends, trigger, keyed=keyed)
+
+
+def _queue_missing(
+    session: Session,
+    monitor: Monitor,
+    window_ends: list[datetime],
+    trigger: RunTrigger,
+    *,
+    keyed: bool,
+) -> tuple[list[int], int]:
+    monitor_id: int = monitor.id  # type: ignore[assignment]
+    held = (
+        runs_holding_windows(session=session, monitor_id=monitor_id, window_ends=window_ends)
+        if keyed
+        else {}
+    )
+    queued: dict[datetime, MonitorRun] = {}
     for end in window_ends:
+        if end in held or end in queued:
+            continue
         window = window_for(monitor.settings, end)
-        run = MonitorRun(
-            monitor_id=monitor.id,  # type: ignore[arg-type]
+        queued[end] = MonitorRun(
+            monitor_id=monitor_id,
             model_id=monitor.model_id,
             status=RunStatus.QUEUED,
             trigger=trigger,
             window_start=window.start,
             window_end=window.end,
         )
-        session.add(run)
-        runs.append(run)
+    session.add_all(queued.values())
     session.commit()
-    return [run.id for run in runs]  # type: ignore[misc]
+    ids = [held[end] if end in held else queued[end].id for end in window_ends]
+    return ids, len(window_ends) - len(queued)  # type: ignore[return-value]
 
 
 def list_runs(

@@ -117,7 +117,9 @@ class Sidecar:
     async def _serve(self, request: web.Request, protocol: Protocol) -> web.Response:
         body = await request.read()
         arrived = time.time()
-        request_id = request.headers.get("X-Request-Id") or uuid4().hex
+        # Always our own id, never the caller's `X-Request-Id`: records are idempotent on it, so
+        # a caller naming another's id would have that request's record dropped as a duplicate.
+        request_id = uuid4().hex
         split = self.split
         variant = split.choose(request.headers.get(self._sticky_header))
         headers = _forwarded(request.headers)

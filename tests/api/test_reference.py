@@ -233,3 +233,24 @@ def test_a_float_label_column_matches_integer_class_labels(
     reply = client.post(URL, content=encode(frame), headers={**admin, "content-type": content_type})
     assert reply.status_code == 201, reply.text
     assert _stored_frame(engine)["label"].tolist() == [str(i % 2) for i in range(100)]
+
+
+def test_a_multipart_reference_over_the_size_limit_is_413(
+    client: TestClient, churn: None, admin: dict[str, str], engine: Engine
+) -> None:
+    client.app.state.settings.max_reference_bytes = 1024  # type: ignore[attr-defined]
+    files = {"file": ("reference.csv", _csv(_frame()), "text/csv")}
+    reply = client.post(URL, files=files, headers=admin)
+    assert reply.status_code == 413
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(ReferenceDataset)).scalar() == 0
+
+
+def test_a_json_reference_too_large_to_parse_whole_is_413_pointing_to_ndjson(
+    client: TestClient, churn: None, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("monitor.ingest.reference.MAX_JSON_REFERENCE_BYTES", 1024)
+    body = _frame().to_json(orient="records").encode()
+    reply = client.post(URL, content=body, headers={**admin, "content-type": "application/json"})
+    assert reply.status_code == 413
+    assert "NDJSON" in reply.json()["detail"]

@@ -107,6 +107,15 @@ def sign_in(page: Page, dashboard_url: str, key: str) -> None:
     expect(page).to_have_url(dashboard_url)
 
 
+def switch_key(page: Page, dashboard_url: str, key: str) -> None:
+    """Sign in again with another key, through the header's 'switch key' link."""
+    page.click("a.switch-key")
+    expect(page).to_have_url(f"{dashboard_url}signin")
+    page.fill("#key", key)
+    page.click("#signin")
+    expect(page).to_have_url(dashboard_url)
+
+
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as started:

@@ -8,7 +8,6 @@ import random
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -399,7 +398,7 @@ def serving_stack(
 
 @dataclass(frozen=True)
 class Served:
-    request_id: str
+    request_id: str  # as the sidecar named the record; empty when there was no answer
     user: str
     status: int  # 0: no answer at all
     variant: str | None
@@ -423,19 +422,18 @@ class Callers:
     def call(self, user: str) -> Served:
         with self._lock:
             values, label = self.source.draw()
-        request_id = uuid.uuid4().hex
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = httpx.Client(base_url=self.sidecar_url, timeout=30.0)
             with self._lock:
                 self._clients.append(client)
         body = {"dataframe_split": {"columns": self.columns, "data": [values]}}
-        headers = {"X-Request-Id": request_id, "X-User-Id": user}
         sent_at = time.monotonic()
         try:
-            reply = client.post("/invocations", json=body, headers=headers)
+            reply = client.post("/invocations", json=body, headers={"X-User-Id": user})
         except httpx.TransportError:
-            return Served(request_id, user, 0, None, None, sent_at, time.monotonic())
+            return Served("", user, 0, None, None, sent_at, time.monotonic())
+        request_id = reply.headers["X-Request-Id"]  # the sidecar's id of the record
         with self._lock:
             self.labels[request_id] = label
         return Served(

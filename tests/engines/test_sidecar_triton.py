@@ -120,16 +120,15 @@ def test_each_input_row_arrives_with_its_features_in_schema_order_and_probabilit
     sidecar: httpx.Client, admin: tuple[MonitorServer, httpx.Client]
 ) -> None:
     _, client = admin
-    answer = sidecar.post(
-        f"/v2/models/{MODEL}/infer", json=v2_request(ROWS), headers={"X-Request-Id": "batch-7"}
-    )
+    answer = sidecar.post(f"/v2/models/{MODEL}/infer", json=v2_request(ROWS))
     (output,) = answer.json()["outputs"]
     served = np.asarray(output["data"]).reshape(output["shape"])
+    batch = answer.headers["X-Request-Id"]
 
-    stored = arrived(client, MODEL, {f"batch-7:{row}" for row in range(len(ROWS))})
+    stored = arrived(client, MODEL, {f"{batch}:{row}" for row in range(len(ROWS))})
 
     for row, values in enumerate(ROWS):
-        record = stored[f"batch-7:{row}"]
+        record = stored[f"{batch}:{row}"]
         expected = dict(zip(FEATURES, values.tolist(), strict=True))
         assert record["features"] == pytest.approx(expected)
         assert record["prediction"] == pytest.approx({"0": served[row][0], "1": served[row][1]})

@@ -37,7 +37,9 @@ def _scheduled_runs(engine: Engine) -> list[MonitorRun]:
 def test_tick_after_downtime_records_the_missed_ticks(
     client: TestClient, admin: dict[str, str], engine: Engine, database_url: str
 ) -> None:
-    monitor_id = _monitor(client, admin, every="1m")
+    monitor_id = _monitor(client, admin, every="1h")
+    # Ten hourly ticks after the last run (ticks fall on the hour): nine were missed.
+    last_end = utc_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=10)
     with Session(engine) as session:
         monitor = session.get_one(Monitor, monitor_id)
         session.add(
@@ -46,8 +48,8 @@ def test_tick_after_downtime_records_the_missed_ticks(
                 model_id=monitor.model_id,
                 status=RunStatus.SUCCEEDED,
                 trigger=RunTrigger.SCHEDULE,
-                window_start=utc_now() - timedelta(minutes=70),
-                window_end=utc_now() - timedelta(minutes=10, seconds=30),
+                window_start=last_end - timedelta(hours=1),
+                window_end=last_end,
             )
         )
         session.commit()

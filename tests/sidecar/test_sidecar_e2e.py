@@ -86,20 +86,14 @@ def test_served_requests_arrive_with_how_they_were_served(
     sidecar: httpx.Client, admin: httpx.Client
 ) -> None:
     rows = iris_rows()
-    prefix = uuid.uuid4().hex[:8]
-    for index in range(5):
-        reply = sidecar.post(
-            "/invocations",
-            json=_body([rows[index * 30]]),
-            headers={"X-Request-Id": f"{prefix}-{index}"},
-        )
-        assert reply.headers["X-Request-Id"] == f"{prefix}-{index}"
-    sidecar.post("/invocations", json=_body(rows[:2]), headers={"X-Request-Id": f"{prefix}-pair"})
-    ids = {f"{prefix}-{i}" for i in range(5)} | {f"{prefix}-pair:0", f"{prefix}-pair:1"}
+    singles = [sidecar.post("/invocations", json=_body([rows[index * 30]])) for index in range(5)]
+    pair = sidecar.post("/invocations", json=_body(rows[:2]))
+    pair_id = pair.headers["X-Request-Id"]
+    ids = {reply.headers["X-Request-Id"] for reply in singles} | {f"{pair_id}:0", f"{pair_id}:1"}
     stored = arrived(admin, IRIS, ids)
     routing = admin.get(f"/api/v1/models/{IRIS}/routing").json()
     (stable,) = [v for v in routing["variants"] if v["name"] == "stable"]
-    first = stored[f"{prefix}-0"]
+    first = stored[singles[0].headers["X-Request-Id"]]
     assert first["features"] == dict(zip(IRIS_FEATURES, rows[0], strict=True))
     assert set(first["prediction"]) == {"0", "1", "2"}
     assert max(first["prediction"], key=first["prediction"].get) == "0"  # a setosa
@@ -108,13 +102,37 @@ def test_served_requests_arrive_with_how_they_were_served(
         assert (record["status_code"], record["latency_ms"] > 0) == (200, True)
 
 
+def test_a_caller_cannot_pre_empt_another_callers_record_by_naming_its_id(
+    sidecar: httpx.Client, admin: httpx.Client
+) -> None:
+    setosa, virginica = iris_rows()[0], iris_rows()[-1]
+    first = sidecar.post("/invocations", json=_body([setosa]))
+    # A second caller sends the first one's id (guessed or seen) as its own X-Request-Id, and
+    # an id that is still to come; neither becomes the key of its record.
+    claimed = first.headers["X-Request-Id"]
+    upcoming = uuid.uuid4().hex
+    copycat = sidecar.post(
+        "/invocations", json=_body([virginica]), headers={"X-Request-Id": claimed}
+    )
+    early = sidecar.post(
+        "/invocations", json=_body([virginica]), headers={"X-Request-Id": upcoming}
+    )
+    own_ids = {copycat.headers["X-Request-Id"], early.headers["X-Request-Id"]}
+    assert own_ids.isdisjoint({claimed, upcoming})
+    stored = arrived(admin, IRIS, {claimed} | own_ids)
+    assert stored[claimed]["features"] == dict(zip(IRIS_FEATURES, setosa, strict=True))
+    for own in own_ids:
+        assert stored[own]["features"] == dict(zip(IRIS_FEATURES, virginica, strict=True))
+    assert upcoming not in stored_records(admin, IRIS)
+
+
 def test_a_model_server_error_is_recorded_with_its_status_and_no_prediction(
     sidecar: httpx.Client, admin: httpx.Client
 ) -> None:
-    request_id = f"broken-{uuid.uuid4().hex[:8]}"
     row: list[float | None] = [5.1, 3.5, 1.4, None]  # the model cannot take a missing value
-    reply = sidecar.post("/invocations", json=_body([row]), headers={"X-Request-Id": request_id})
+    reply = sidecar.post("/invocations", json=_body([row]))
     assert reply.status_code == 400
+    request_id = reply.headers["X-Request-Id"]
     assert "error_code" in reply.json()
     record = arrived(admin, IRIS, {request_id})[request_id]
     assert (record["status_code"], record["prediction"]) == (400, None)
@@ -127,17 +145,13 @@ def test_records_served_while_the_control_plane_is_down_arrive_once_after_it_ret
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rows = iris_rows()
-    prefix = uuid.uuid4().hex[:8]
     dropped_before = sidecar.get("/sidecar/status").json()["dropped_records"]
     control_plane.kill()
     ids = set()
     for index in range(40):
-        request_id = f"{prefix}-{index}"
-        reply = sidecar.post(
-            "/invocations", json=_body([rows[index]]), headers={"X-Request-Id": request_id}
-        )
+        reply = sidecar.post("/invocations", json=_body([rows[index]]))
         assert reply.status_code == 200
-        ids.add(request_id)
+        ids.add(reply.headers["X-Request-Id"])
         time.sleep(0.02)  # spread over several flushes, so several batches are spooled
     wait_for(
         "nothing was spooled",
@@ -151,6 +165,6 @@ def test_records_served_while_the_control_plane_is_down_arrive_once_after_it_ret
         "the spool was not emptied",
         lambda: sidecar.get("/sidecar/status").json()["spooled_batches"] == 0,
     )
-    stored = [key for key in stored_records(admin, IRIS) if key.startswith(prefix)]
+    stored = [key for key in stored_records(admin, IRIS) if key in ids]
     assert sorted(stored) == sorted(ids)
     assert sidecar.get("/sidecar/status").json()["dropped_records"] == dropped_before

@@ -4,13 +4,11 @@ A store at the revision before it is filled with plain SQL in the old schema, up
 back, then downgraded, on SQLite and on PostgreSQL.
 """
 
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -20,6 +18,7 @@ from sqlalchemy.engine import make_url
 from monitor.store.engine import make_engine
 from monitor.store.migrations import alembic_config
 from monitor.store.types import JSONValue, UTCDateTime
+from tests.store.databases import fresh_postgres_database
 
 BEFORE = "7e2b4c9d1f30"
 AFTER = "9b3e1f2a4c50"
@@ -379,17 +378,6 @@ class Migrated:
     champions: list[Row]
 
 
-def _create_postgres_database(server_url: str) -> tuple[str, psycopg.Connection[Any]]:
-    """A fresh, empty database on the suite's PostgreSQL server (the one `postgres_database`
-    reached, or skipped or failed on, as the suite requires)."""
-    parsed = make_url(server_url)
-    admin_url = parsed.set(drivername="postgresql", database="postgres")
-    admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
-    name = f"monitor_migration_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return parsed.set(database=name).render_as_string(hide_password=False), admin
-
-
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -402,7 +390,7 @@ def old_store(
         command.upgrade(alembic_config(url), BEFORE)
         yield url
         return
-    url, admin = _create_postgres_database(request.getfixturevalue("postgres_database"))
+    url, admin = fresh_postgres_database(request.getfixturevalue("postgres_database"))
     try:
         command.upgrade(alembic_config(url), BEFORE)
         yield url

@@ -14,17 +14,16 @@ from typing import Any
 
 import mlflow
 import mlflow.pyfunc
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import is_tracking_uri_set
 
+from triggers.registry.child_scoring import ChildScoring, predictions_of, score_in_child
 from triggers.registry.gate import GateResult, GateRule, judge
-from triggers.registry.metrics import REGRESSION, Predictions, task_metrics
+from triggers.registry.metrics import Predictions, task_metrics
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -101,11 +100,20 @@ class Registry:
 
     `artifact_root` is where experiments this class creates keep their artifacts; give it for an
     embedded store (a database URI), leave it None for a tracking server, which decides itself.
+    With `scoring`, versions are loaded and scored in child processes (the control plane's
+    way); without, in this process (the child's own way, and scripts').
     """
 
-    def __init__(self, tracking_uri: str, *, artifact_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        artifact_root: Path | None = None,
+        scoring: ChildScoring | None = None,
+    ) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
+        self.scoring = scoring
         self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     @contextmanager
@@ -289,6 +297,16 @@ class Registry:
     ) -> Predictions:
         """Score `frame` with a version loaded through `mlflow.pyfunc.load_model`. Class
         probabilities come from the underlying model's `predict_proba` where it has one."""
+        if self.scoring is not None:
+            return score_in_child(
+                self.scoring,
+                tracking_uri=self.tracking_uri,
+                name=name,
+                version=version,
+                frame=frame,
+                task=task,
+                class_labels=class_labels,
+            )
         with self._calling(f"load version {version} of {name!r}"):
             location = self._client.get_model_version_download_uri(name, version)
             with tempfile.TemporaryDirectory(prefix="monitor-gate-") as scratch:
@@ -296,16 +314,7 @@ class Registry:
                     artifact_uri=location, dst_path=scratch, tracking_uri=self.tracking_uri
                 )
                 model = mlflow.pyfunc.load_model(local)
-        output = model.predict(frame)
-        values = np.asarray(output.to_numpy() if hasattr(output, "to_numpy") else output)
-        if task == REGRESSION:
-            return Predictions(values.reshape(len(frame), -1)[:, 0].astype(float))
-        if values.ndim == 2 and values.shape[1] == len(class_labels) > 1:
-            # A pyfunc that outputs probabilities, in the order of the model's class labels.
-            labels = np.asarray(class_labels, dtype=str)[values.argmax(axis=1)]
-            return Predictions(labels, values.astype(float), tuple(class_labels))
-        labels = values.reshape(len(frame), -1)[:, 0].astype(str)
-        return Predictions(labels, *_probabilities(model, frame))
+        return predictions_of(model, frame, task, class_labels)
 
     def validate(
         self,
@@ -319,9 +328,11 @@ class Registry:
         rules: tuple[GateRule, ...],
         min_holdout_rows: int,
         candidate_predictions: Predictions | None = None,
+        candidate_error: str | None = None,
     ) -> GateResult:
         """The gate: candidate and @champion scored on the same held-out records (the
-        candidate's predictions are taken as given when the caller already has them)."""
+        candidate's predictions, or why it could not score, are taken as given when the caller
+        already tried)."""
         champion = self.by_alias(name, CHAMPION)
         champion_version = champion.version if champion else None
 
@@ -340,6 +351,8 @@ class Registry:
             if version is None:
                 continue
             try:
+                if role == "candidate" and candidate_error is not None:
+                    raise RuntimeError(candidate_error)
                 predictions = (
                     candidate_predictions
                     if role == "candidate" and candidate_predictions is not None
@@ -365,16 +378,3 @@ class Registry:
             holdout_rows=len(holdout),
             min_holdout_rows=min_holdout_rows,
         )
-
-
-def _probabilities(
-    model: PyFuncModel, frame: pd.DataFrame
-) -> tuple[np.ndarray[Any, np.dtype[np.float64]] | None, tuple[str, ...]]:
-    try:
-        raw = model.get_raw_model()  # type: ignore[no-untyped-call]
-    except Exception:  # flavours without a raw model: labels only, no probability metrics
-        return None, ()
-    if not (hasattr(raw, "predict_proba") and hasattr(raw, "classes_")):
-        return None, ()
-    probabilities = np.asarray(raw.predict_proba(frame), dtype=float)
-    return probabilities, tuple(str(c) for c in raw.classes_)

@@ -54,7 +54,7 @@ def run_now(
 ) -> QueuedRuns:
     found = monitors.get_monitor(session=session, model=model, name=monitor)
     end = (request.window_end if request else None) or utc_now()
-    ids = runs.queue_runs(
+    ids, _ = runs.queue_runs(
         session=session, monitor=found, window_ends=[end], trigger=RunTrigger.MANUAL
     )
     return QueuedRuns(run_ids=ids, count=len(ids))
@@ -71,7 +71,7 @@ def backfill(
 ) -> QueuedRuns:
     found = monitors.get_monitor(session=session, model=model, name=monitor)
     ends = monitors.backfill_window_ends(found, request.start, request.end, request.step)
-    ids = runs.queue_runs(
+    ids, already = runs.queue_runs(
         session=session, monitor=found, window_ends=ends, trigger=RunTrigger.BACKFILL
     )
-    return QueuedRuns(run_ids=ids, count=len(ids))
+    return QueuedRuns(run_ids=ids, count=len(ids), already_queued=already)

@@ -129,6 +129,7 @@ async def upload_reference(
             fmt=fmt,
             rows_per_chunk=settings.reference_chunk_rows,
             model_version=version,
+            max_row_group_bytes=settings.max_reference_row_group_bytes,
         )
     finally:
         with contextlib.suppress(FileNotFoundError):
