@@ -145,7 +145,9 @@ class MonitorBase(BaseModel):
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = "drift"
     schedule: Schedule = Schedule(every="1h")
     window: WindowSpec = WindowSpec(duration="1h")
-    min_rows: int = Field(default=100, ge=1, description="Fewer rows: 'not enough data'")
+    min_rows: int = Field(
+        default=100, ge=1, le=1_000_000_000, description="Fewer rows: 'not enough data'"
+    )
     model_version: Version | None = Field(
         default=None,
         description="Watch this one version, whatever serves it; null: the version that is "
@@ -194,7 +196,7 @@ class MonitorUpdate(BaseModel):
 
     schedule: Schedule | None = None
     window: WindowSpec | None = None
-    min_rows: int | None = Field(default=None, ge=1)
+    min_rows: int | None = Field(default=None, ge=1, le=1_000_000_000)
     model_version: Version | None = None
     drift: dict[str, Any] | None = None
     shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)

@@ -17,7 +17,7 @@ import httpx
 from monitor.deployers.process import environment_without_settings as clean_environment
 from monitor.deployers.process import free_port
 
-READY_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 60.0  # a cold start imports MLflow, Dash and SHAP; slow on a loaded CI host
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
 START_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
