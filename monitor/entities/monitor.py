@@ -25,15 +25,34 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(
             f"{text!r} is not a duration; write a number and a unit, e.g. 30s, 5m, 1h, 7d"
         )
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any window can be; use a shorter one") from None
+
+
+# Durations as the OpenAPI document states them (up to six digits, as far as a window can reach).
+DURATION_SCHEMA = {"type": "string", "pattern": r"^[0-9]{1,6}(s|m|h|d|w)$"}
+POSITIVE_DURATION_SCHEMA = {"type": "string", "pattern": r"^0{0,5}[1-9][0-9]{0,5}(s|m|h|d|w)$"}
 
 
 class Schedule(BaseModel):
     """Either `every` (a duration) or `cron` (five fields, UTC)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["every"]},
+                {"required": ["cron"], "properties": {"cron": {"type": "string"}}},
+            ]
+        },
+    )
 
-    every: str | None = Field(default=None, examples=["1h"])
+    every: str | None = Field(
+        default=None, examples=["1h"], json_schema_extra={"anyOf": [POSITIVE_DURATION_SCHEMA]}
+    )
     cron: str | None = Field(default=None, examples=["*/15 * * * *"])
 
     @model_validator(mode="after")
@@ -53,9 +72,20 @@ class Schedule(BaseModel):
 class WindowSpec(BaseModel):
     """Either a trailing `duration` before each run, or the `last_records` before it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["duration"]},
+                {"required": ["last_records"], "properties": {"last_records": {"type": "integer"}}},
+            ]
+        },
+    )
 
-    duration: str | None = Field(default=None, examples=["1h"])
+    duration: str | None = Field(
+        default=None, examples=["1h"], json_schema_extra={"anyOf": [DURATION_SCHEMA]}
+    )
     last_records: int | None = Field(default=None, ge=1, le=100_000_000)
 
     @model_validator(mode="after")

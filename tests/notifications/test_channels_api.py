@@ -183,3 +183,13 @@ def test_a_url_with_a_broken_port_is_refused(client: TestClient, admin: dict[str
     reply = client.post("/api/v1/channels", json=slack(secrets=secrets), headers=admin)
     assert reply.status_code == 422
     assert "its port is not a number from 0 to 65535" in reply.text
+
+
+def test_a_url_with_a_control_character_is_refused_before_any_send(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """It used to be stored, and the test send then failed inside httpx with a 500."""
+    secrets = {"webhook_url": "https://hooks.slack.com/\x1dservices/x"}
+    reply = client.post("/api/v1/channels", json=slack(secrets=secrets), headers=admin)
+    assert reply.status_code == 422
+    assert "control characters" in reply.json()["detail"][0]["msg"]
