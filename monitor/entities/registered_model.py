@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 from sqlalchemy import String
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -43,7 +43,7 @@ class FeatureSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
-        json_schema_extra={"not": {"enum": sorted(RESERVED_COLUMNS)}}
+        json_schema_extra={"not": {"enum": list[JsonValue](sorted(RESERVED_COLUMNS))}}
     )
     kind: FeatureKind
     nullable: bool = False

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from monitor.services.channels import get_channel
+from monitor.entities.channel import CHANNEL_FIELDS
+from monitor.services.channels import KINDS, get_channel
 from triggers.notifications.webhook import new_secret
 
 SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/abcdefSECRETxyz"
@@ -193,3 +194,9 @@ def test_a_url_with_a_control_character_is_refused_before_any_send(
     reply = client.post("/api/v1/channels", json=slack(secrets=secrets), headers=admin)
     assert reply.status_code == 422
     assert "control characters" in reply.json()["detail"][0]["msg"]
+
+
+def test_the_published_channel_schema_names_each_kinds_own_secrets_and_options() -> None:
+    for kind, spec in KINDS.items():
+        assert set(CHANNEL_FIELDS[kind]["secrets"]) == set(spec.secrets), kind
+        assert set(CHANNEL_FIELDS[kind]["options"]) == set(spec.options), kind

@@ -24,8 +24,9 @@ the schema cannot express: a name already taken, a model that does not exist yet
 and a few bodies are accepted loosely on purpose, e.g. integer class labels as text).
 `use_after_free` and the other stateful-only checks run with the stateful phase by default.
 
-The run is bounded (examples per operation, seed, deterministic generation) so it takes about a
-minute and finds the same cases on every run.
+The run is bounded (5 examples per operation in the fuzzing phase, deterministic generation,
+one worker, no unexpected-method probes: see schemathesis.toml) and finds the same cases on
+every run. The fuzzer may revoke or rotate the key it uses; auth_hooks.py then issues another.
 """
 
 import json
@@ -49,7 +50,8 @@ CHECKS = (
     "content_type_conformance",
 )
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-RUN_TIMEOUT_S = 240
+# About a minute on an idle 2-core machine; several times that on a loaded one.
+RUN_TIMEOUT_S = 840
 REPOSITORY = Path(__file__).resolve().parents[3]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
@@ -68,6 +70,9 @@ def _operations(document: dict[str, object]) -> int:
     return sum(1 for item in paths.values() for method in item if method in methods)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_schemathesis_finds_no_failure_in_any_operation(
     postgres_database: str, tmp_path: Path
 ) -> None:
