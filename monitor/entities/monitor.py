@@ -6,6 +6,7 @@ from typing import Annotated, Any, Self
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -32,8 +33,11 @@ def parse_duration(text: str) -> timedelta:
 
 
 # Durations as the OpenAPI document states them (up to six digits, as far as a window can reach).
-DURATION_SCHEMA = {"type": "string", "pattern": r"^[0-9]{1,6}(s|m|h|d|w)$"}
-POSITIVE_DURATION_SCHEMA = {"type": "string", "pattern": r"^0{0,5}[1-9][0-9]{0,5}(s|m|h|d|w)$"}
+DURATION_SCHEMA: JsonDict = {"type": "string", "pattern": r"^[0-9]{1,6}(s|m|h|d|w)$"}
+POSITIVE_DURATION_SCHEMA: JsonDict = {
+    "type": "string",
+    "pattern": r"^0{0,5}[1-9][0-9]{0,5}(s|m|h|d|w)$",
+}
 
 
 class Schedule(BaseModel):
@@ -44,14 +48,16 @@ class Schedule(BaseModel):
         frozen=True,
         json_schema_extra={
             "oneOf": [
-                {"required": ["every"]},
+                {"required": ["every"], "properties": {"every": {"type": "string"}}},
                 {"required": ["cron"], "properties": {"cron": {"type": "string"}}},
             ]
         },
     )
 
     every: str | None = Field(
-        default=None, examples=["1h"], json_schema_extra={"anyOf": [POSITIVE_DURATION_SCHEMA]}
+        default=None,
+        examples=["1h"],
+        json_schema_extra={"anyOf": [POSITIVE_DURATION_SCHEMA, {"type": "null"}]},
     )
     cron: str | None = Field(default=None, examples=["*/15 * * * *"])
 
@@ -77,14 +83,16 @@ class WindowSpec(BaseModel):
         frozen=True,
         json_schema_extra={
             "oneOf": [
-                {"required": ["duration"]},
+                {"required": ["duration"], "properties": {"duration": {"type": "string"}}},
                 {"required": ["last_records"], "properties": {"last_records": {"type": "integer"}}},
             ]
         },
     )
 
     duration: str | None = Field(
-        default=None, examples=["1h"], json_schema_extra={"anyOf": [DURATION_SCHEMA]}
+        default=None,
+        examples=["1h"],
+        json_schema_extra={"anyOf": [DURATION_SCHEMA, {"type": "null"}]},
     )
     last_records: int | None = Field(default=None, ge=1, le=100_000_000)
 
