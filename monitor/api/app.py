@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from a2wsgi import WSGIMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dashboard.app import create_dashboard
@@ -12,7 +12,9 @@ from monitor.api.deps import KeyCache
 from monitor.api.errors import install_error_handlers
 from monitor.api.headers import SecurityHeaders
 from monitor.api.limits import RequestSizeLimit
+from monitor.api.links import publish_links
 from monitor.api.metrics import ApiMetrics, MetricsMiddleware
+from monitor.api.responses import API_ERRORS, DATABASE_UNAVAILABLE
 from monitor.api.routes import (
     channels,
     distributions,
@@ -34,6 +36,7 @@ from monitor.api.routes import (
     sidecar,
     versions,
 )
+from monitor.api.text import refuse_unstorable_text
 from monitor.integrations.store_metrics import StoreCollector
 from monitor.scheduling.scheduler import start_in_background
 from monitor.security.crypto import cipher_for, process_cipher
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.add_middleware(RequestSizeLimit)
     app.add_middleware(SecurityHeaders)
@@ -111,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations,
     )
     for module in routers:
-        app.include_router(module.router)
+        errors = DATABASE_UNAVAILABLE if module is health else API_ERRORS
+        app.include_router(module.router, responses=errors)
+    publish_links(app)
     # The dashboard reads this same server over HTTP, as any client of the API would, with
     # the key of the user signed in to it.
     shown = settings or get_settings()

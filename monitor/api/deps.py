@@ -45,6 +45,9 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 # Ids and offsets are 64-bit in the store: a larger number is a 422, not a database error.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+# Tables of configuration (rollouts) have 32-bit ids on PostgreSQL.
+MAX_CONFIG_ID = 2**31 - 1
+ConfigId = Annotated[int, Path(ge=1, le=MAX_CONFIG_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID)]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

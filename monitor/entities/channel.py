@@ -25,6 +25,59 @@ class ChannelKind(StrEnum):
     WEBHOOK = "webhook"
 
 
+# What each kind takes in `secrets` and `options`, as JSON Schema patterns of the values the
+# server accepts (services/channels.py checks them and explains a refusal). Published in the
+# OpenAPI document so that clients and fuzzers see each kind's own fields.
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})(?::[0-9]{1,4})?(?:/\S*)?$"
+ROUTING_KEY_PATTERN = r"^[A-Za-z0-9]{32}$"
+SIGNING_SECRET_PATTERN = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,16}$"  # base64 of 24 to 48 bytes
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}
+CHANNEL_FIELDS: dict[ChannelKind, dict[str, dict[str, dict[str, Any]]]] = {
+    ChannelKind.SLACK: {
+        "secrets": {"webhook_url": {"type": "string", "pattern": HTTP_URL_PATTERN}},
+        "options": {},
+    },
+    ChannelKind.PAGERDUTY: {
+        "secrets": {"routing_key": {"type": "string", "pattern": ROUTING_KEY_PATTERN}},
+        "options": {
+            "events_url": {"type": "string", "pattern": HTTP_URL_PATTERN},
+            "source": _TEXT,
+        },
+    },
+    ChannelKind.WEBHOOK: {
+        "secrets": {
+            "url": {"type": "string", "pattern": HTTP_URL_PATTERN},
+            "signing_secret": {"type": "string", "pattern": SIGNING_SECRET_PATTERN},
+        },
+        "options": {},
+    },
+}
+
+
+def _one_of_kinds(schema: dict[str, Any]) -> None:
+    """Each kind's secrets (all required) and options (all optional), nothing else."""
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "kind": {"const": str(kind)},
+                "secrets": {
+                    "type": "object",
+                    "properties": fields["secrets"],
+                    "required": list(fields["secrets"]),
+                    "additionalProperties": False,
+                },
+                "options": {
+                    "type": "object",
+                    "properties": fields["options"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["kind", "secrets"],
+        }
+        for kind, fields in CHANNEL_FIELDS.items()
+    ]
+
+
 class ChannelFilters(BaseModel):
     """Which events the channel receives; an empty list lets every value through."""
 
@@ -61,7 +114,7 @@ class ChannelCreate(BaseModel):
     pagerduty `routing_key`; webhook `url` and `signing_secret`. `options` by kind: pagerduty
     `events_url`, `source`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_kinds)
 
     name: ChannelName
     kind: ChannelKind

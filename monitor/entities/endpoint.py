@@ -41,7 +41,9 @@ class EndpointIn(BaseModel):
 
     name: Name
     url: str = Field(
-        max_length=2048, description="Base URL of the server, e.g. http://10.0.0.7:8080"
+        max_length=2048,
+        description="Base URL of the server, e.g. http://10.0.0.7:8080",
+        json_schema_extra={"pattern": _URL.pattern},
     )
     protocol: Protocol = Protocol.MLFLOW
     accelerator: Accelerator = Accelerator.CPU

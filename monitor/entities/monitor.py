@@ -6,6 +6,7 @@ from typing import Annotated, Any, Self
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -25,15 +26,39 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(
             f"{text!r} is not a duration; write a number and a unit, e.g. 30s, 5m, 1h, 7d"
         )
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any window can be; use a shorter one") from None
+
+
+# Durations as the OpenAPI document states them (up to six digits, as far as a window can reach).
+DURATION_SCHEMA: JsonDict = {"type": "string", "pattern": r"^[0-9]{1,6}(s|m|h|d|w)$"}
+POSITIVE_DURATION_SCHEMA: JsonDict = {
+    "type": "string",
+    "pattern": r"^0{0,5}[1-9][0-9]{0,5}(s|m|h|d|w)$",
+}
 
 
 class Schedule(BaseModel):
     """Either `every` (a duration) or `cron` (five fields, UTC)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["every"], "properties": {"every": {"type": "string"}}},
+                {"required": ["cron"], "properties": {"cron": {"type": "string"}}},
+            ]
+        },
+    )
 
-    every: str | None = Field(default=None, examples=["1h"])
+    every: str | None = Field(
+        default=None,
+        examples=["1h"],
+        json_schema_extra={"anyOf": [POSITIVE_DURATION_SCHEMA, {"type": "null"}]},
+    )
     cron: str | None = Field(default=None, examples=["*/15 * * * *"])
 
     @model_validator(mode="after")
@@ -53,9 +78,22 @@ class Schedule(BaseModel):
 class WindowSpec(BaseModel):
     """Either a trailing `duration` before each run, or the `last_records` before it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["duration"], "properties": {"duration": {"type": "string"}}},
+                {"required": ["last_records"], "properties": {"last_records": {"type": "integer"}}},
+            ]
+        },
+    )
 
-    duration: str | None = Field(default=None, examples=["1h"])
+    duration: str | None = Field(
+        default=None,
+        examples=["1h"],
+        json_schema_extra={"anyOf": [DURATION_SCHEMA, {"type": "null"}]},
+    )
     last_records: int | None = Field(default=None, ge=1, le=100_000_000)
 
     @model_validator(mode="after")
@@ -145,7 +183,9 @@ class MonitorBase(BaseModel):
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = "drift"
     schedule: Schedule = Schedule(every="1h")
     window: WindowSpec = WindowSpec(duration="1h")
-    min_rows: int = Field(default=100, ge=1, description="Fewer rows: 'not enough data'")
+    min_rows: int = Field(
+        default=100, ge=1, le=1_000_000_000, description="Fewer rows: 'not enough data'"
+    )
     model_version: Version | None = Field(
         default=None,
         description="Watch this one version, whatever serves it; null: the version that is "
@@ -194,7 +234,7 @@ class MonitorUpdate(BaseModel):
 
     schedule: Schedule | None = None
     window: WindowSpec | None = None
-    min_rows: int | None = Field(default=None, ge=1)
+    min_rows: int | None = Field(default=None, ge=1, le=1_000_000_000)
     model_version: Version | None = None
     drift: dict[str, Any] | None = None
     shap_sample_size: int | None = Field(default=None, ge=0, le=100_000)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 from sqlalchemy import String
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -33,12 +33,18 @@ class FeatureKind(StrEnum):
     BOOLEAN = "boolean"
 
 
+# Columns every record has besides its features; no feature may take one of these names.
+RESERVED_COLUMNS = frozenset({"prediction", "label", "request_id", "timestamp"})
+
+
 class FeatureSpec(BaseModel):
     """One input feature: values of `kind`; null allowed only when `nullable`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        json_schema_extra={"not": {"enum": list[JsonValue](sorted(RESERVED_COLUMNS))}}
+    )
     kind: FeatureKind
     nullable: bool = False
 
@@ -93,7 +99,7 @@ def _check_features(features: list[FeatureSpec]) -> None:
     for feature in features:
         if feature.name in seen:
             raise ValueError(f"features: '{feature.name}' is listed twice; names must be unique")
-        if feature.name in {"prediction", "label", "request_id", "timestamp"}:
+        if feature.name in RESERVED_COLUMNS:
             raise ValueError(
                 f"features: '{feature.name}' is a reserved column name; rename the feature"
             )
@@ -121,10 +127,39 @@ def _check_class_labels(task: Task, class_labels: list[str] | None) -> list[str]
     return class_labels
 
 
+_LABELS = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+# What `_check_class_labels` accepts for each task, as the OpenAPI document states it.
+_CLASS_LABELS_BY_TASK: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {
+                "task": {"const": str(Task.REGRESSION)},
+                "class_labels": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]},
+            }
+        },
+        {
+            "properties": {
+                "task": {"const": str(Task.BINARY_CLASSIFICATION)},
+                "class_labels": {
+                    "anyOf": [{"type": "null"}, _LABELS | {"minItems": 2, "maxItems": 2}]
+                },
+            }
+        },
+        {
+            "properties": {
+                "task": {"const": str(Task.MULTICLASS_CLASSIFICATION)},
+                "class_labels": _LABELS | {"minItems": 2},
+            },
+            "required": ["class_labels"],
+        },
+    ]
+}
+
+
 class RegisteredModelCreate(BaseModel):
     """Request body of `POST /api/v1/models`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_CLASS_LABELS_BY_TASK)
 
     name: Name
     task: Task

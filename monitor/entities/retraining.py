@@ -11,13 +11,20 @@ from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
 from monitor.entities.event import EventType, Severity
-from monitor.entities.monitor import Schedule, WindowSpec, parse_duration
+from monitor.entities.monitor import (
+    DURATION_SCHEMA,
+    POSITIVE_DURATION_SCHEMA,
+    Schedule,
+    WindowSpec,
+    parse_duration,
+)
 from monitor.entities.registered_model import Name
 from monitor.security.crypto import EncryptedJSON, EncryptedText
 from monitor.store.types import BigIntegerId, JSONValue, UTCDateTime, utc_now
 from triggers.registry.gate import RuleKind
 from triggers.registry.metrics import Metric
 from triggers.retraining import HttpStyle, check_entry_point
+from triggers.retraining.pipelines import ENTRY_POINT
 
 
 class PipelineKind(StrEnum):
@@ -139,9 +146,15 @@ class PipelineBase(BaseModel):
         description="Environment variable of the control plane holding the trigger's whole "
         "Authorization header value, e.g. 'Bearer ghp_...'; the secret is never stored here.",
     )
-    timeout: str = Field(default="1h", description="Longest a run may take, e.g. 30m, 2h")
+    timeout: str = Field(
+        default="1h",
+        description="Longest a run may take, e.g. 30m, 2h",
+        json_schema_extra=POSITIVE_DURATION_SCHEMA,
+    )
     cooldown: str = Field(
-        default="6h", description="After a run is requested, events start no other run this long"
+        default="6h",
+        description="After a run is requested, events start no other run this long",
+        json_schema_extra=DURATION_SCHEMA,
     )
     policy: TriggerPolicySpec = TriggerPolicySpec()
     schedule: Schedule | None = Field(default=None, description="Also run on this schedule")
@@ -192,10 +205,34 @@ class PipelineBase(BaseModel):
         return parse_duration(self.cooldown)
 
 
+def _one_of_kinds(schema: dict[str, Any]) -> None:
+    """One branch per kind: its own fields (the required one set), the others' left out."""
+    required_schema = {
+        PipelineKind.PYTHON: {"type": "string", "pattern": ENTRY_POINT.pattern},
+        PipelineKind.COMMAND: {"type": "string", "minLength": 1, "pattern": r"\S"},
+        PipelineKind.HTTP: {"type": "string", "pattern": r"^https?://[A-Za-z0-9][^\s]*$"},
+    }
+    branches = []
+    for kind, (required, _) in _REQUIRED.items():
+        properties: dict[str, Any] = {
+            "kind": {"const": str(kind)},
+            required: required_schema[kind],
+        }
+        for other, fields in _KIND_FIELDS.items():
+            if other is not kind:
+                properties |= {name: {"type": "null"} for name in fields}
+        if kind is PipelineKind.HTTP:
+            properties |= {"working_dir": {"type": "null"}, "env": {"maxProperties": 0}}
+        else:
+            properties["callback_secret"] = {"type": "null"}
+        branches.append({"properties": properties, "required": ["kind", required]})
+    schema["oneOf"] = branches
+
+
 class PipelineIn(PipelineBase):
     """Request body of `PUT /api/v1/models/{model}/pipeline`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_kinds)
 
     callback_secret: Annotated[str, StringConstraints(min_length=16, max_length=128)] | None = (
         Field(

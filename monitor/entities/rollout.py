@@ -4,9 +4,9 @@ rollout's state transitions, and the routing each model's sidecars poll (with it
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from sqlalchemy import Index, String, Text, text
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -27,6 +27,25 @@ class RolloutState(StrEnum):
 
 ACTIVE_STATES = (RolloutState.SHADOWING, RolloutState.PROGRESSING, RolloutState.PAUSED)
 _ACTIVE_SQL = "state IN ('shadowing', 'progressing', 'paused')"
+
+
+def _bounded(low: float, high: float, *, exclusive_low: bool = False) -> dict[str, Any]:
+    key = "exclusiveMinimum" if exclusive_low else "minimum"
+    return {"type": "number", key: low, "maximum": high}
+
+
+# `Thresholds` checks its bounds in `__post_init__`, which a JSON Schema cannot see: say them.
+_THRESHOLDS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "max_error_rate_increase": _bounded(0, 1) | {"default": 0.02},
+        "max_p99_latency_ratio": _bounded(1, 1000) | {"default": 1.5},
+        "max_prediction_psi": _bounded(0, 100, exclusive_low=True) | {"default": 0.2},
+        "max_accuracy_drop": _bounded(0, 1) | {"default": 0.05},
+        "min_labels": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 30},
+    },
+}
 
 
 class RolloutIn(BaseModel):
@@ -51,18 +70,26 @@ class RolloutIn(BaseModel):
         min_length=1,
         max_length=20,
         description="Canary weights in percent, increasing, ending at 100",
+        json_schema_extra={
+            "items": {"type": "integer", "minimum": 1, "maximum": 100},
+            "uniqueItems": True,
+            "contains": {"const": 100},
+        },
     )
     bake_seconds: int = Field(default=60, ge=1, le=7 * 86_400, description="Time per step")
     shadow_seconds: int = Field(
         default=0, ge=0, le=7 * 86_400, description="Shadow phase before the first step"
     )
     min_requests: int = Field(
-        default=50, ge=1, description="Fewer per variant in a step: paused as inconclusive"
+        default=50,
+        ge=1,
+        le=1_000_000_000,
+        description="Fewer per variant in a step: paused as inconclusive",
     )
     max_failed_checks: int = Field(
         default=2, ge=1, le=100, description="Failed checks (over all steps) that roll back"
     )
-    thresholds: Thresholds = Thresholds()
+    thresholds: Annotated[Thresholds, WithJsonSchema(_THRESHOLDS_SCHEMA)] = Thresholds()
 
     @field_validator("steps")
     @classmethod

@@ -31,6 +31,8 @@ _ROUTING_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
 def _check_url(value: str) -> None:
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError("it contains spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not an http(s) URL")

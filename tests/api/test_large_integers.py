@@ -1,4 +1,5 @@
-"""An id or offset beyond 64 bits is a 422 naming the parameter, never a server error."""
+"""An id or offset beyond its column's range is a 422 naming the parameter, never a server
+error: 64 bits for records and runs, 32 bits for configuration such as rollouts."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,9 @@ HUGE = 2**64
         ("POST", f"/api/v1/retraining/runs/{HUGE}/callback", "run_id"),
         ("GET", f"/api/v1/models/churn/retraining/runs?offset={HUGE}", "offset"),
         ("GET", f"/api/v1/deliveries/{HUGE}", "delivery_id"),
+        ("GET", f"/api/v1/models/churn/rollouts/{2**31}", "rollout_id"),
+        ("GET", f"/api/v1/models/churn/rollouts/{2**31}/checks", "rollout_id"),
+        ("POST", f"/api/v1/models/churn/rollouts/{2**31}/pause", "rollout_id"),
     ],
 )
 def test_an_integer_beyond_64_bits_is_refused_naming_it(

@@ -18,7 +18,7 @@ import httpx
 from monitor.deployers.process import environment_without_settings as clean_environment
 from monitor.deployers.process import free_port
 
-READY_TIMEOUT_S = 90.0  # a loaded 2-core machine can take over 30 s to import and migrate
+READY_TIMEOUT_S = 90.0  # a cold start imports MLflow, Dash and SHAP; slow on a loaded host
 WORKER_START_S = 60.0  # each further API worker process imports the whole app afresh
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from monitor.services.channels import get_channel
+from monitor.entities.channel import CHANNEL_FIELDS
+from monitor.services.channels import KINDS, get_channel
 from triggers.notifications.webhook import new_secret
 
 SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/abcdefSECRETxyz"
@@ -183,3 +184,19 @@ def test_a_url_with_a_broken_port_is_refused(client: TestClient, admin: dict[str
     reply = client.post("/api/v1/channels", json=slack(secrets=secrets), headers=admin)
     assert reply.status_code == 422
     assert "its port is not a number from 0 to 65535" in reply.text
+
+
+def test_a_url_with_a_control_character_is_refused_before_any_send(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """It used to be stored, and the test send then failed inside httpx with a 500."""
+    secrets = {"webhook_url": "https://hooks.slack.com/\x1dservices/x"}
+    reply = client.post("/api/v1/channels", json=slack(secrets=secrets), headers=admin)
+    assert reply.status_code == 422
+    assert "control characters" in reply.json()["detail"][0]["msg"]
+
+
+def test_the_published_channel_schema_names_each_kinds_own_secrets_and_options() -> None:
+    for kind, spec in KINDS.items():
+        assert set(CHANNEL_FIELDS[kind]["secrets"]) == set(spec.secrets), kind
+        assert set(CHANNEL_FIELDS[kind]["options"]) == set(spec.options), kind

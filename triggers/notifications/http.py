@@ -72,7 +72,7 @@ def post(request: OutboundRequest, client: httpx.Client) -> HttpResult:
         response = client.post(request.url, content=request.body, headers=dict(request.headers))
     except httpx.TimeoutException as error:
         return _no_answer(started, f"timed out ({type(error).__name__})")
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         return _no_answer(started, redact(f"{type(error).__name__}: {error}", request.secrets))
     finally:
         _sending.reset(token)

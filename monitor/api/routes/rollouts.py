@@ -4,7 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from monitor.api.deps import AdminKey, ModelDep, Offset, ReadKey, RowId, SessionDep, SettingsDep
+from monitor.api.deps import (
+    AdminKey,
+    ConfigId,
+    ModelDep,
+    Offset,
+    ReadKey,
+    SessionDep,
+    SettingsDep,
+)
 from monitor.entities.rollout import ChecksPublic, RolloutIn, RolloutPublic, RolloutsPublic
 from monitor.services import rollouts
 from monitor.services.rollouts import Action
@@ -38,12 +46,12 @@ def list_rollouts(
 
 
 @router.get("/{rollout_id}", dependencies=[ReadKey], summary="A rollout and its transitions")
-def read_rollout(session: SessionDep, model: ModelDep, rollout_id: RowId) -> RolloutPublic:
+def read_rollout(session: SessionDep, model: ModelDep, rollout_id: ConfigId) -> RolloutPublic:
     return rollouts.get_rollout(session=session, model=model, rollout_id=rollout_id)
 
 
 @router.get("/{rollout_id}/checks", dependencies=[ReadKey], summary="Every check of every step")
-def list_checks(session: SessionDep, model: ModelDep, rollout_id: RowId) -> ChecksPublic:
+def list_checks(session: SessionDep, model: ModelDep, rollout_id: ConfigId) -> ChecksPublic:
     rows, count = rollouts.list_checks(session=session, model=model, rollout_id=rollout_id)
     return ChecksPublic(data=rows, count=count)
 
@@ -54,7 +62,11 @@ def list_checks(session: SessionDep, model: ModelDep, rollout_id: RowId) -> Chec
     summary="Pause, resume, abort or promote (promotion moves the MLflow aliases)",
 )
 def act(
-    session: SessionDep, settings: SettingsDep, model: ModelDep, rollout_id: RowId, action: Action
+    session: SessionDep,
+    settings: SettingsDep,
+    model: ModelDep,
+    rollout_id: ConfigId,
+    action: Action,
 ) -> RolloutPublic:
     return rollouts.act(
         session=session,

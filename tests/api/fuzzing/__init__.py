@@ -1,0 +1,1 @@
+"""Property-based testing of the live OpenAPI document with schemathesis."""
