@@ -29,22 +29,23 @@ class ErrorMessage(BaseModel):
     )
 
 
-def _error(description: str) -> dict[str, Any]:
+def error_answer(description: str) -> dict[str, Any]:
+    """A declared error answer with its own description, in the shape every error takes."""
     return {"model": ErrorMessage, "description": description}
 
 
 DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: _error("The database is unavailable; retry after `Retry-After` seconds"),
+    503: error_answer("The database is unavailable; retry after `Retry-After` seconds"),
 }
 
 API_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _error("The body could not be read (not UTF-8 text, or a broken form)"),
-    401: _error("No API key, or one that is invalid, revoked or expired"),
-    403: _error("The key's scope does not allow this operation"),
-    404: _error("The model, or another object named in the path, does not exist"),
-    409: _error("A name already taken, or a state that does not allow this now"),
-    413: _error("The body is larger than the cap for this kind of request"),
-    422: _error("The request is invalid; `detail` names each field and the fix"),
+    400: error_answer("The body could not be read (not UTF-8 text, or a broken form)"),
+    401: error_answer("No API key, or one that is invalid, revoked or expired"),
+    403: error_answer("The key's scope does not allow this operation"),
+    404: error_answer("The model, or another object named in the path, does not exist"),
+    409: error_answer("A name already taken, or a state that does not allow this now"),
+    413: error_answer("The body is larger than the cap for this kind of request"),
+    422: error_answer("The request is invalid; `detail` names each field and the fix"),
     **DATABASE_UNAVAILABLE,
 }
 

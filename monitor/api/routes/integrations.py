@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from monitor.api.deps import AdminKey, EngineDep, SessionDep, SettingsDep
+from monitor.api.responses import error_answer
 from monitor.entities.registry_webhook import WebhookReceipt, WebhookSecretIn, WebhookSecretOut
 from monitor.integrations.mlflow_webhooks import (
     RegistryWebhook,
@@ -21,7 +22,7 @@ from monitor.store.types import utc_now
 router = APIRouter(prefix="/api/v1/integrations/mlflow", tags=["integrations"])
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed with the stored secret (or none is stored); detail says why"}
+    401: error_answer("Not signed with the stored secret (or none is stored); detail says why")
 }
 
 

@@ -16,6 +16,7 @@ from monitor.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from monitor.api.responses import error_answer
 from monitor.entities.kserve_pair import EventAccepted, PairingStatus
 from monitor.entities.registered_model import RegisteredModel
 from monitor.ingest.errors import BatchRejected
@@ -53,13 +54,13 @@ _OPENAPI: dict[str, Any] = {
     },
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Not a KServe inference CloudEvent in binary mode, or data not JSON"},
-    401: {"description": "No valid API key (Bearer, or Basic with the key as password)"},
-    403: {"description": "The key's scope cannot ingest"},
-    404: {"description": "No model of that name is registered"},
-    413: {"description": "The body is larger than MONITOR_MAX_REQUEST_BYTES"},
-    422: {"description": "The payload does not fit the model's schema; nothing was stored"},
-    503: {"description": "The database is unavailable; retry"},
+    400: error_answer("Not a KServe inference CloudEvent in binary mode, or data not JSON"),
+    401: error_answer("No valid API key (Bearer, or Basic with the key as password)"),
+    403: error_answer("The key's scope cannot ingest"),
+    404: error_answer("No model of that name is registered"),
+    413: error_answer("The body is larger than MONITOR_MAX_REQUEST_BYTES"),
+    422: error_answer("The payload does not fit the model's schema; nothing was stored"),
+    503: error_answer("The database is unavailable; retry"),
 }
 _SUMMARY = "Log a KServe payload-logger CloudEvent (request or response)"
 _DESCRIPTION = (
