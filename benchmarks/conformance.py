@@ -2,7 +2,8 @@
 shift, at defaults, for windows of 100 to 1,000,000 rows on the shapes of
 :mod:`benchmarks.shapes`; written into ``docs/conformance.md``.
 
-    .venv/bin/python -m benchmarks.conformance [--trials 200] [--large-trials 20] [--check]
+    .venv/bin/python -m benchmarks.conformance [--trials 200] [--large-trials 20]
+    .venv/bin/python -m benchmarks.conformance --never-seen-only   # that section alone
 
 Each shape gets a 100,000-row reference profile (seed 0); each trial draws a fresh seeded window
 with no drift and one with the shape's shift, and every test of the kind reads the same window
@@ -26,7 +27,8 @@ if not __package__:  # run as a file: its folder would shadow the detectors pack
 
 from benchmarks.shapes import SHAPES, Shape
 from detectors import DEFAULT_TESTS, TESTS, FeatureSpec, ReferenceProfile, make_test
-from detectors.profile import DISCRETE_MAX_VALUES
+from detectors.profile import DISCRETE_MAX_VALUES, FeatureProfile
+from detectors.schema import FeatureKind
 from detectors.stattests.categories import MIN_EXPECTED, NEW_CATEGORY_DRIFT_SHARE
 from detectors.window import summarize
 
@@ -34,6 +36,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "conformance.md"
 REGENERATE = "python -m benchmarks.conformance"
 SIZES = (100, 1_000, 10_000, 100_000, 1_000_000)
 REFERENCE_ROWS = 100_000
+NEVER_SEEN = "never-seen-category"
+NEVER_SEEN_HEADING = "## One never-seen category"
 
 
 def tests_for(shape: Shape) -> list[str]:
@@ -72,10 +76,14 @@ def table_rows() -> list[tuple[str, str]]:
     return [(shape.name, name) for shape in SHAPES for name in tests_for(shape)]
 
 
+def _profile(shape: Shape) -> FeatureProfile:
+    frame = pd.DataFrame({"x": shape.draw(np.random.default_rng(0), REFERENCE_ROWS, False)})
+    return ReferenceProfile.fit(frame, [FeatureSpec("x", shape.kind)]).features[0]
+
+
 def measure(shape: Shape, trials: int, large_trials: int) -> dict[str, list[tuple[int, int, int]]]:
     """Per test, per size: (windows, flagged without drift, flagged with the shift)."""
-    frame = pd.DataFrame({"x": shape.draw(np.random.default_rng(0), REFERENCE_ROWS, False)})
-    profile = ReferenceProfile.fit(frame, [FeatureSpec("x", shape.kind)]).features[0]
+    profile = _profile(shape)
     tests = {name: make_test(name) for name in tests_for(shape)}
     cells: dict[str, list[tuple[int, int, int]]] = {name: [] for name in tests}
     for size in SIZES:
@@ -91,6 +99,54 @@ def measure(shape: Shape, trials: int, large_trials: int) -> dict[str, list[tupl
         for name in tests:
             cells[name].append((count, *flagged[name]))
     return cells
+
+
+def measure_never_seen(shape: Shape, trials: int, large_trials: int) -> dict[str, list[float]]:
+    """Per test, per size: the share of the main table's no-drift windows that one added row of
+    a category the reference never had turns from quiet into drift."""
+    profile = _profile(shape)
+    tests = {name: make_test(name) for name in tests_for(shape)}
+    shares: dict[str, list[float]] = {name: [] for name in tests}
+    for size in SIZES:
+        count = trials if size <= 10_000 else large_trials
+        flagged = dict.fromkeys(tests, 0)
+        for trial in range(count):
+            sample = shape.draw(np.random.default_rng(1_000 * size + trial), size, False)
+            plain = summarize(profile, sample, keep_values=10_000)
+            added = pd.concat([sample, pd.Series([NEVER_SEEN])], ignore_index=True)
+            window = summarize(profile, added, keep_values=10_000)
+            for name, test in tests.items():
+                turned = (
+                    test.test(profile, window).drifted and not test.test(profile, plain).drifted
+                )
+                flagged[name] += turned
+        for name in tests:
+            shares[name].append(100 * flagged[name] / count)
+    return shares
+
+
+def render_never_seen(trials: int, large_trials: int) -> str:
+    """The section on one never-seen category: a data-quality finding, never drift."""
+    lines = [
+        NEVER_SEEN_HEADING,
+        "",
+        "The no-drift windows above, each with one more row of a category the reference never",
+        "had: the share of windows that this one row turns from quiet into drift (the new",
+        "category shows in data quality instead).",
+        "",
+        "| shape, plus one never-seen row | test | "
+        + " | ".join(f"n = {n:,}" for n in SIZES)
+        + " |",
+        "|---|---|" + "---|" * len(SIZES),
+    ]
+    for shape in SHAPES:
+        if shape.kind is FeatureKind.NUMERICAL:
+            continue
+        for name, values in measure_never_seen(shape, trials, large_trials).items():
+            cells = " | ".join(f"{value:.1f}%" for value in values)
+            lines.append(f"| {shape.name} | {name} | {cells} |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines) + "\n"
 
 
 def render(trials: int, large_trials: int, seconds: float) -> str:
@@ -121,7 +177,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--large-trials", type=int, default=20)
+    parser.add_argument(
+        "--never-seen-only", action="store_true", help="rewrite only the never-seen section"
+    )
     args = parser.parse_args()
+    if args.never_seen_only:
+        measured_part = DOC.read_text().split(NEVER_SEEN_HEADING)[0].rstrip("\n")
+        never_seen = render_never_seen(args.trials, args.large_trials)
+        DOC.write_text(f"{measured_part}\n\n{never_seen}")
+        print(f"wrote {DOC}")
+        return
     started = time.perf_counter()
     rows = []
     for shape in SHAPES:
@@ -134,7 +199,8 @@ def main() -> None:
             rows.append(f"| {shape.name} | `{name}` | {text} |")
             print(rows[-1], flush=True)
     document = render(args.trials, args.large_trials, time.perf_counter() - started)
-    DOC.write_text(document + "\n".join(rows) + "\n")
+    never_seen = render_never_seen(args.trials, args.large_trials)
+    DOC.write_text(document + "\n".join(rows) + "\n\n" + never_seen)
     print(f"wrote {DOC}")
 
 

@@ -4,7 +4,14 @@ shape it accepts, and the published figures meet the acceptance bars."""
 
 import re
 
-from benchmarks.conformance import DOC, REGENERATE, SIZES, render_defaults, table_rows
+from benchmarks.conformance import (
+    DOC,
+    NEVER_SEEN_HEADING,
+    REGENERATE,
+    SIZES,
+    render_defaults,
+    table_rows,
+)
 
 ROW = re.compile(r"^\| (?P<shape>[^|]+) \| `(?P<test>\w+)` \| (?P<cells>.+) \|$")
 
@@ -46,3 +53,18 @@ def test_published_power_from_a_thousand_rows_is_at_least_95_percent() -> None:
 
 def test_the_doc_names_the_command_that_regenerates_it() -> None:
     assert f"`{REGENERATE}`" in DOC.read_text()
+
+
+NEVER_SEEN_ROW = re.compile(r"^\| (?P<shape>[^|`]+) \| (?P<test>\w+) \| (?P<cells>.+) \|$")
+
+
+def test_one_never_seen_row_never_flags_drift_in_the_published_section() -> None:
+    section = DOC.read_text().split(NEVER_SEEN_HEADING)[1]
+    rows = {
+        (match["shape"], match["test"]): [float(c.strip(" %")) for c in match["cells"].split("|")]
+        for match in map(NEVER_SEEN_ROW.match, section.splitlines())
+        if match
+    }
+    categorical = sorted(row for row in table_rows() if row in rows)
+    assert categorical and sorted(rows) == categorical, f"run: {REGENERATE}"
+    assert all(len(cells) == len(SIZES) and max(cells) == 0.0 for cells in rows.values())
