@@ -136,6 +136,7 @@ class MultivariateProfile(StoredDocument):
     >>> profile = MultivariateProfile.fit(reference, schema)
     >>> len(profile.components), MultivariateProfile.from_json(profile.to_json()) == profile
     (1, True)
+    >>> from detectors.multivariate_window import multivariate_drift
     >>> swapped = reference.assign(b=-reference["b"])  # same marginals, correlation flipped
     >>> multivariate_drift(profile, swapped).drifted, multivariate_drift(profile, reference).drifted
     (True, False)
