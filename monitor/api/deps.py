@@ -1,5 +1,6 @@
 """FastAPI dependencies: settings, sessions, the caller's key scope, and the model in the path."""
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -100,6 +101,25 @@ def _verified_scope(
             status.HTTP_403_FORBIDDEN, f"this key has scope '{scope}'; this call needs {needed}"
         )
     return scope
+
+
+def holds_a_valid_key(request: Request) -> bool:
+    """Whether the request carries a key of any scope (Bearer, or a Basic password), checked
+    without refusing: for app-wide work that must not read an anonymous caller's body."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            value = base64.b64decode(value, validate=True).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return False
+    elif scheme.lower() != "bearer":
+        return False
+    try:
+        _verified_scope(request, get_engine(request), value.strip(), tuple(Scope))
+    except HTTPException:
+        return False
+    return True
 
 
 def require(*accepted: Scope) -> Callable[..., Scope]:

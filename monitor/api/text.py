@@ -4,7 +4,8 @@ JSON may carry `\\u0000` or a lone `\\ud800` inside any string and Python keeps 
 PostgreSQL refuses NUL in `text` and `jsonb` and no UTF-8 encoder takes a lone surrogate, so
 without this check the INSERT fails and the caller gets a 500. Both can only arrive as `\\u`
 escapes, so the raw bytes are searched first and the body is parsed only when one is there, to
-name the field. Uploads are left to their own streaming readers.
+name the field. Uploads are left to their own streaming readers, and a caller without a valid
+key to the route's refusal: its body is never read.
 """
 
 import json
@@ -14,6 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
+from monitor.api.deps import holds_a_valid_key
 from monitor.api.limits import RouteClass, body_limit
 
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
@@ -55,6 +57,8 @@ async def refuse_unstorable_text(request: Request) -> None:
         return
     if body_limit(request.url.path, request.app.state.settings).route_class is RouteClass.UPLOAD:
         return
+    if not holds_a_valid_key(request):
+        return  # the route refuses it (401) without reading the body; neither may this
     body = await request.body()
     if _SUSPECT_ESCAPE.search(body) is None:
         return
