@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from monitor.store.engine import make_engine
 from monitor.store.migrations import alembic_config
 from monitor.store.types import JSONValue, UTCDateTime
-from tests.store.databases import fresh_postgres_database
+from tests.store.databases import store_at_revision
 
 BEFORE, AFTER = "a4d8c6e2f713", "b7e2c4d9a116"
 NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -32,18 +31,7 @@ RUNS = {
 def old_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('run-window') / 'monitor.db'}"
-        command.upgrade(alembic_config(url), BEFORE)
-        yield url
-        return
-    url, admin = fresh_postgres_database(request.getfixturevalue("postgres_database"))
-    try:
-        command.upgrade(alembic_config(url), BEFORE)
-        yield url
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        admin.close()
+    yield from store_at_revision(request, tmp_path_factory, BEFORE, "run-window")
 
 
 def _seed(connection: sa.Connection) -> None:

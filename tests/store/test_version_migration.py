@@ -13,12 +13,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import make_url
 
 from monitor.store.engine import make_engine
 from monitor.store.migrations import alembic_config
 from monitor.store.types import JSONValue, UTCDateTime
-from tests.store.databases import fresh_postgres_database
+from tests.store.databases import store_at_revision
 
 BEFORE = "7e2b4c9d1f30"
 AFTER = "9b3e1f2a4c50"
@@ -385,19 +384,7 @@ def old_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """An empty store migrated to the revision before model versions, dropped afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('version-migration') / 'monitor.db'}"
-        command.upgrade(alembic_config(url), BEFORE)
-        yield url
-        return
-    url, admin = fresh_postgres_database(request.getfixturevalue("postgres_database"))
-    try:
-        command.upgrade(alembic_config(url), BEFORE)
-        yield url
-    finally:
-        name = make_url(url).database
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    yield from store_at_revision(request, tmp_path_factory, BEFORE, "version-migration")
 
 
 @pytest.fixture(scope="module")
