@@ -54,3 +54,9 @@ def test_importing_detectors_loads_neither_shap_nor_evidently_nor_mlflow() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert output.stdout.strip() == "[]"
+
+
+def test_every_public_name_imports_from_the_lazy_package() -> None:
+    namespace: dict[str, object] = {}
+    exec("from detectors import *", namespace)
+    assert set(detectors.__all__) <= set(namespace)
