@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -11,8 +11,10 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
-from detectors import PerformanceRule
 from monitor.store.types import JSONValue, UTCDateTime, utc_now
+
+if TYPE_CHECKING:
+    from detectors import PerformanceRule
 
 Version = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -135,7 +137,11 @@ class QualityRule(BaseModel):
     )
     confidence: float = Field(default=0.95, ge=0.5, le=0.999)
 
-    def performance_rule(self, min_labels: int) -> PerformanceRule:
+    def performance_rule(self, min_labels: int) -> "PerformanceRule":
+        # Imported here: the detectors' numerical stack (numpy, scipy) is a second of start-up
+        # that every command importing the entities, `monitor keys create` included, would pay.
+        from detectors import PerformanceRule
+
         return PerformanceRule(
             self.metric,  # type: ignore[arg-type]
             max_drop=self.max_drop,

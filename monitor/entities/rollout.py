@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from monitor.entities.registered_model import Name
 from monitor.store.types import BigIntegerId, JSONValue, UTCDateTime, utc_now
-from triggers.canary import CheckName, Outcome, Thresholds
+from triggers.canary.thresholds import CheckName, Outcome, Thresholds
 
 
 class RolloutState(StrEnum):

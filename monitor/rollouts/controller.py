@@ -20,7 +20,7 @@ from monitor.rollouts.promotion import PromotionFailed, promote
 from monitor.rollouts.traffic import step_traffic
 from monitor.settings import Settings
 from monitor.store.types import utc_now
-from triggers.canary import StepAnalysis, analyse_step
+from triggers.canary.analysis import StepAnalysis, analyse_step
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from monitor.entities.inference import InferenceRecord, Variant
 from monitor.entities.label import GroundTruthLabel
 from monitor.entities.registered_model import RegisteredModel
 from monitor.entities.rollout import Rollout
-from triggers.canary import VariantTraffic, count_correct
+from triggers.canary.analysis import VariantTraffic
+from triggers.canary.labels import count_correct
 
 # Latencies, predictions and labels are judged on the newest this many records of a variant:
 # enough for a p99 and PSI bins, and a bounded read however long a step bakes.

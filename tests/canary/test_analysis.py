@@ -6,14 +6,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from triggers.canary import (
-    CheckName,
-    Outcome,
-    Thresholds,
-    VariantTraffic,
-    analyse_step,
-    count_correct,
-)
+from triggers.canary.analysis import VariantTraffic, analyse_step
+from triggers.canary.labels import count_correct
+from triggers.canary.thresholds import CheckName, Outcome, Thresholds
 
 BINARY = "binary_classification"
 

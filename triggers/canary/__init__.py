@@ -1,23 +1,6 @@
-"""Canary analysis: pure checks of a candidate variant against the stable one, per rollout step."""
+"""Canary analysis: pure checks of a candidate variant against the stable one, per rollout step.
 
-from triggers.canary.analysis import (
-    CheckName,
-    CheckResult,
-    Outcome,
-    StepAnalysis,
-    Thresholds,
-    VariantTraffic,
-    analyse_step,
-)
-from triggers.canary.labels import count_correct
-
-__all__ = [
-    "CheckName",
-    "CheckResult",
-    "Outcome",
-    "StepAnalysis",
-    "Thresholds",
-    "VariantTraffic",
-    "analyse_step",
-    "count_correct",
-]
+:mod:`triggers.canary.thresholds` holds the checks' names, outcomes and thresholds (what a
+rollout stores), :mod:`triggers.canary.analysis` the checks themselves and
+:mod:`triggers.canary.labels` the labelled requests' count of right predictions. The package
+imports none of them, so reading a rollout's thresholds does not load the numerical stack."""

@@ -7,7 +7,6 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 PROBABILITY_FLOOR = 1e-15
 
@@ -57,6 +56,10 @@ def _auc(positive: npt.NDArray[np.bool_], scores: npt.NDArray[np.float64]) -> fl
     n_neg = positive.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return None
+    # Imported here: scipy.stats takes most of a second to load, and this module's enums are
+    # read by the entities every `monitor` command imports.
+    from scipy.stats import rankdata
+
     ranks = rankdata(scores)
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
