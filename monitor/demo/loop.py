@@ -75,6 +75,8 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None]) -> DemoOutcome:
     pace = FAST if options.fast else NORMAL
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the story
     workdir = _fresh_workdir(options.workdir)
+    # A terminated demo (`kill`, a CI timeout) unwinds like Ctrl-C: what it started stops too.
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     with ExitStack() as stack:
         demo = _Demo(workdir, pace, echo, stack)
         outcome = demo.run(options.port, loops=options.loops, keep_traffic=options.keep_running)
@@ -291,7 +293,7 @@ class _Demo:
         return {
             "candidate_endpoint": f"{MODEL}-v{version}",
             "candidate_version": version,
-            "steps": [5, 25, 50, 100],
+            "steps": [10, 25, 50, 100],
             "bake_seconds": self.pace.bake_seconds,
             "min_requests": 5,
             # The retrained model is meant to score the drifted traffic differently from the
@@ -380,6 +382,10 @@ def _fresh_workdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     (path / MARKER).write_text("made by `monitor demo`; removed by the next demo run\n")
     return path
+
+
+def _exit_on_terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _wait_for_a_stop_signal() -> None:
