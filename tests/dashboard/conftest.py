@@ -49,7 +49,7 @@ FAST_SERVER = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is absent (apt-get install -y chromium)"
@@ -116,13 +116,13 @@ def switch_key(page: Page, dashboard_url: str, key: str) -> None:
     expect(page).to_have_url(dashboard_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as started:
         yield started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Dashboard]:
     server, keys = start_with_keys(tmp_path_factory.mktemp("dashboard"), FAST_SERVER)
     try:
@@ -141,7 +141,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> I
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def large_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """50 models of 30 features and 1,250 runs, with the scheduler off (nothing moves)."""
     workdir = tmp_path_factory.mktemp("large-dashboard")

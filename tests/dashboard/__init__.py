@@ -1,0 +1,1 @@
+"""Dashboard tests: one package, so its servers and browser stop when its last test ends."""
