@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from scipy import stats
+
 from detectors.profile import CategoricalProfile, FeatureProfile, NumericalProfile
 from detectors.results import QualityResult
 from detectors.validation import check_float
@@ -14,6 +16,9 @@ from detectors.window import CategoricalWindow, FeatureWindow, NumericalWindow
 
 EXAMPLES = 5
 _EXAMPLE_LENGTH = 40
+# A check fails only when its count is this unlikely at the share it tolerates: a 240-row window
+# at a 1.7% limit fails from 12 rows (5%), not from the 5 that chance alone brings in 2% of windows.
+SIGNIFICANCE = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +29,11 @@ class QualityThresholds:
     exceeds the reference's by more than this (a non-nullable feature fails on any missing
     value). ``max_new_category_share`` is relative too: to the share of unseen categories the
     reference leads us to expect (Good-Turing, see
-    :attr:`detectors.profile.CategoricalProfile.expected_unseen_share`; 0 for a few categories).
-    The other limits are absolute: values outside the reference [min, max] (infinities
-    included) and values of the wrong type.
+    :attr:`detectors.profile.CategoricalProfile.expected_unseen_share`; 0 for a few categories),
+    and ``max_out_of_range_share`` to the share of values a reference of its size leads us to
+    expect outside its [min, max] (:func:`expected_out_of_range_share`; infinities count). The
+    type-error limit is absolute. Every check also needs its count to be beyond chance at its
+    limit (:data:`SIGNIFICANCE`).
 
     >>> QualityThresholds(max_out_of_range_share=1.5)
     Traceback (most recent call last):
@@ -69,19 +76,32 @@ def check_quality(
         ),
     ]
     if isinstance(window, NumericalWindow) and isinstance(reference, NumericalProfile):
+        expected = expected_out_of_range_share(reference.n)
         checks.append(
             _check(
                 name,
                 "out_of_range",
                 window.n_out_of_range,
                 window.n_rows,
-                thresholds.max_out_of_range_share,
-                f"reference range [{reference.min!r}, {reference.max!r}]",
+                min(1.0, expected + thresholds.max_out_of_range_share),
+                f"reference range [{reference.min!r}, {reference.max!r}]; its {reference.n} "
+                f"values lead us to expect {expected:.2%} of rows outside it",
             )
         )
     if isinstance(window, CategoricalWindow) and isinstance(reference, CategoricalProfile):
         checks.append(_new_category_check(reference, window, thresholds.max_new_category_share))
     return tuple(checks)
+
+
+def expected_out_of_range_share(n: int) -> float:
+    """The share of new values that fall outside the range of a reference of `n` values with
+    no drift at all: a new draw is the smallest or the largest of ``n + 1`` exchangeable values
+    with probability ``2 / (n + 1)``.
+
+    >>> round(expected_out_of_range_share(299), 4)
+    0.0067
+    """
+    return 2.0 / (n + 1) if n else 0.0
 
 
 def _new_category_check(
@@ -122,7 +142,13 @@ def _check(
     feature: str, check: str, count: int, n_rows: int, threshold: float, message: str | None = None
 ) -> QualityResult:
     share = count / n_rows if n_rows else 0.0
-    failed = share > threshold
+    failed = share > threshold and _beyond_chance(count, n_rows, threshold)
     return QualityResult(
         feature, check, count, n_rows, share, threshold, failed, message if count else None
     )
+
+
+def _beyond_chance(count: int, n_rows: int, threshold: float) -> bool:
+    """Whether `count` of `n_rows` is more than a share of `threshold` brings by chance (a
+    one-sided binomial test at `SIGNIFICANCE`); a zero threshold tolerates nothing."""
+    return threshold == 0.0 or float(stats.binom.sf(count - 1, n_rows, threshold)) < SIGNIFICANCE
