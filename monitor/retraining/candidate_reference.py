@@ -6,10 +6,8 @@ re-baselines the monitors on records that judge that very version."""
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
@@ -23,9 +21,6 @@ from monitor.services.references import reference_for, store_reference
 from monitor.versions.champion import current_champion
 from triggers.registry.metrics import Predictions
 from triggers.retraining import PipelineResult
-
-if TYPE_CHECKING:
-    from triggers.registry.mlflow_registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +96,6 @@ def register_reference(
             retraining_run_id=run_id,
         )
     return stored.id
-
-
-def score_holdout(
-    registry: "Registry", name: str, version: str, frame: pd.DataFrame, model: RegisteredModel
-) -> tuple[Predictions | None, str | None]:
-    """The candidate's predictions on the held-out records, or why it could not score them
-    (the gate then says so)."""
-    try:
-        return registry.predict(name, version, frame, model.task, model.class_labels or []), None
-    except Exception as error:
-        log.warning("version %s of %r could not score its held-out records", version, name)
-        return None, str(error)
 
 
 @dataclass(frozen=True, slots=True)

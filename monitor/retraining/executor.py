@@ -28,7 +28,6 @@ from monitor.entities.retraining import (
 )
 from monitor.retraining.candidate_reference import (
     champion_reference_id,
-    score_holdout,
     store_candidate_reference,
 )
 from monitor.retraining.context import (
@@ -404,7 +403,17 @@ def finalise(
     directory = run_directory(settings, run_id)
     holdout = pq.read_table(directory / HOLDOUT_FILE)
     frame = holdout.select(model.data_schema.feature_names).to_pandas()
-    scored, scoring_error = score_holdout(registry, name, version.version, frame, model)
+    # One child scores candidate and champion: the candidate's scores also make its reference.
+    scored = registry.predict_each(
+        name,
+        registry.gate_versions(name, version.version),
+        frame,
+        model.task,
+        model.class_labels or [],
+    )
+    candidate = scored[version.version]
+    if isinstance(candidate, Exception):
+        log.warning("version %s of %r could not score its held-out records", version.version, name)
     gate = registry.validate(
         name=name,
         candidate_version=version.version,
@@ -414,8 +423,7 @@ def finalise(
         class_labels=model.class_labels or [],
         rules=_gate_rules(spec, model.task),
         min_holdout_rows=spec.gate.min_holdout_rows,
-        candidate_predictions=scored,
-        candidate_error=scoring_error,
+        scored=scored,
     )
     reference = store_candidate_reference(
         engine,
@@ -425,7 +433,7 @@ def finalise(
         model=model,
         version=version.version,
         holdout=holdout,
-        scored=scored,
+        scored=None if isinstance(candidate, Exception) else candidate,
         result=result,
     )
     if gate.passed:

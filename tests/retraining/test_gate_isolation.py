@@ -55,10 +55,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         yield Store(uri, registry, models)
 
 
-def _gate(store: Store, candidate: str, *, timeout_s: float = TIMEOUT_S) -> GateResult:
+def _gate(
+    store: Store, candidate: str, *, champion: str = "reads-signal", timeout_s: float = TIMEOUT_S
+) -> GateResult:
     name = f"gated-{uuid.uuid4().hex[:8]}"
     registry = store.registry
-    registry.register(name=name, model_uri=store.models["reads-signal"], run_id=None, tags={})
+    registry.register(name=name, model_uri=store.models[champion], run_id=None, tags={})
     registry.promote(name, "1")
     registry.register(name=name, model_uri=store.models[candidate], run_id=None, tags={})
     assert registry.scoring is not None
@@ -95,12 +97,22 @@ def test_a_candidate_whose_load_crashes_its_process_fails_the_gate_saying_so(
     assert os.getpid() > 0  # still here: the abort took only the child
 
 
+def test_one_child_scores_both_and_a_champion_that_crashes_it_is_the_one_blamed(
+    store: Store,
+) -> None:
+    """The candidate, scored first, is saved before the champion's load takes the child down."""
+    result = _gate(store, "reads-signal", champion="crashes")
+    assert not result.passed
+    assert "the champion (version 1) could not score" in result.reason
+    assert "killed by SIGABRT" in result.reason
+
+
 def test_a_candidate_whose_load_hangs_is_killed_at_the_limit_and_fails_the_gate(
     store: Store,
 ) -> None:
     result = _gate(store, "hangs", timeout_s=3.0)
     assert not result.passed
-    assert "did not finish within 3 s" in result.reason
+    assert "did not finish within 6 s (3 s for each of 2 versions)" in result.reason
     assert "MONITOR_RETRAINING_GATE_TIMEOUT_SECONDS" in result.reason
 
 

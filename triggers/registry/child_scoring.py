@@ -1,6 +1,8 @@
-"""Scoring a registered version in a child process: the gate loads candidate and champion
+"""Scoring registered versions in a child process: the gate loads candidate and champion
 there, under a time limit and with a bounded environment, so a model whose load or predict
-crashes, hangs or exhausts memory fails the gate with a reason, never the control plane.
+crashes, hangs or exhausts memory fails the gate with a reason, never the control plane. One
+child scores every version the gate needs (MLflow's import alone costs it seconds), each saved
+as soon as it is scored, so a version that takes the child down is the one blamed.
 Run as `python -m triggers.registry.child_scoring <folder>`, this module is the child."""
 
 import json
@@ -20,7 +22,7 @@ from triggers.retraining.process import ProcessStatus, run_process
 
 REQUEST_FILE = "request.json"
 FRAME_FILE = "holdout.parquet"
-OUTPUT_FILE = "predictions.npz"
+OUTPUT_FILE = "predictions-{index}.npz"  # one per requested version, in order
 LOG_FILE = "scoring.log"
 REASON_CHARACTERS = 600  # of the child's last output, quoted in the gate's reason
 FAILURE_PREFIX = "scoring failed: "
@@ -55,48 +57,70 @@ def score_in_child(
     *,
     tracking_uri: str,
     name: str,
-    version: str,
+    versions: Sequence[str],
     frame: pd.DataFrame,
     task: str,
     class_labels: Sequence[str],
-) -> Predictions:
-    """Version `version` of `name` scored on `frame` by a child process."""
+) -> dict[str, Predictions | ScoringFailed]:
+    """Each of `versions` of `name` scored on `frame` by one child process, or why it was not;
+    the child may take `timeout_seconds` per version."""
+    limit = scoring.timeout_seconds * len(versions)
     with tempfile.TemporaryDirectory(prefix="monitor-gate-") as scratch:
         folder = Path(scratch)
         frame.to_parquet(folder / FRAME_FILE, index=False)
-        request = {"name": name, "version": version, "task": task, "labels": list(class_labels)}
-        (folder / REQUEST_FILE).write_text(json.dumps(request))
+        request = {"name": name, "versions": list(versions), "task": task}
+        (folder / REQUEST_FILE).write_text(json.dumps({**request, "labels": list(class_labels)}))
         outcome = run_process(
             [sys.executable, "-m", __name__, str(folder)],
             env={**scoring.env, "MLFLOW_TRACKING_URI": tracking_uri},
             cwd=None,
-            timeout_seconds=scoring.timeout_seconds,
+            timeout_seconds=limit,
             log_path=folder / LOG_FILE,
             max_log_bytes=64 * 1024,
         )
-        if outcome.status is ProcessStatus.TIMED_OUT:
-            raise ScoringFailed(
-                f"loading and scoring it did not finish within {scoring.timeout_seconds:g} s, "
-                "so its process was killed (MONITOR_RETRAINING_GATE_TIMEOUT_SECONDS sets the "
-                "limit)"
-            )
-        if outcome.status is not ProcessStatus.SUCCEEDED:
-            raise ScoringFailed(
-                f"its scoring process {outcome.message.removesuffix('; see the logs')}: "
-                f"{_last_words(outcome.log_tail)}"
-            )
-        with np.load(folder / OUTPUT_FILE, allow_pickle=False) as saved:
-            probabilities = saved.get("probabilities")
-            return Predictions(saved["values"], probabilities, tuple(saved["classes"].tolist()))
+        said = _failures(outcome.log_tail)
+        scored: dict[str, Predictions | ScoringFailed] = {}
+        for index, version in enumerate(versions):
+            saved = folder / OUTPUT_FILE.format(index=index)
+            if saved.exists():
+                scored[version] = _load(saved)
+            elif version in said:
+                scored[version] = ScoringFailed(said[version])
+            elif outcome.status is ProcessStatus.TIMED_OUT:
+                scored[version] = ScoringFailed(
+                    f"loading and scoring it did not finish within {limit:g} s "
+                    f"({scoring.timeout_seconds:g} s for each of {len(versions)} versions), so "
+                    "its process was killed (MONITOR_RETRAINING_GATE_TIMEOUT_SECONDS sets the "
+                    "limit)"
+                )
+            else:
+                scored[version] = ScoringFailed(
+                    f"its scoring process {outcome.message.removesuffix('; see the logs')}: "
+                    f"{_last_words(outcome.log_tail)}"
+                )
+        return scored
+
+
+def _load(saved: Path) -> Predictions:
+    with np.load(saved, allow_pickle=False) as arrays:
+        probabilities = arrays.get("probabilities")
+        return Predictions(arrays["values"], probabilities, tuple(arrays["classes"].tolist()))
+
+
+def _failures(log_tail: str) -> dict[str, str]:
+    """The child's own failure line of each version that raised, by version."""
+    failed = {}
+    for line in log_tail.splitlines():
+        if line.startswith(FAILURE_PREFIX):
+            version, _, reason = line.removeprefix(FAILURE_PREFIX).partition(": ")
+            failed[version] = reason[-REASON_CHARACTERS:]
+    return failed
 
 
 def _last_words(log_tail: str) -> str:
-    """What the child said last: its own failure line where it wrote one, else the end of its
-    output (a crash in native code says little more than its signal)."""
+    """What the child said last (a crash in native code says little more than its signal)."""
     lines = [line for line in log_tail.splitlines() if line and not line.startswith("[monitor]")]
-    failure = [line for line in lines if line.startswith(FAILURE_PREFIX)]
-    said = failure[-1].removeprefix(FAILURE_PREFIX) if failure else " | ".join(lines[-3:])
-    return said[-REASON_CHARACTERS:] or "no output"
+    return " | ".join(lines[-3:])[-REASON_CHARACTERS:] or "no output"
 
 
 def predictions_of(
@@ -134,18 +158,20 @@ def main(folder: Path) -> int:
 
     request = json.loads((folder / REQUEST_FILE).read_text())
     frame = pd.read_parquet(folder / FRAME_FILE)
-    try:
-        registry = Registry(os.environ["MLFLOW_TRACKING_URI"])
-        scored = registry.predict(
-            request["name"], request["version"], frame, request["task"], request["labels"]
-        )
-    except Exception as error:
-        print(f"{FAILURE_PREFIX}{type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        return 1
-    arrays = {"values": scored.values, "classes": np.asarray(scored.classes, dtype=str)}
-    if scored.probabilities is not None:
-        arrays["probabilities"] = scored.probabilities
-    np.savez(folder / OUTPUT_FILE, **arrays)  # type: ignore[arg-type]
+    registry = Registry(os.environ["MLFLOW_TRACKING_URI"])
+    for index, version in enumerate(request["versions"]):
+        try:
+            scored = registry.predict(
+                request["name"], version, frame, request["task"], request["labels"]
+            )
+        except Exception as error:
+            line = f"{FAILURE_PREFIX}{version}: {type(error).__name__}: {error}"
+            print(line.replace("\n", " "), file=sys.stderr, flush=True)
+            continue
+        arrays = {"values": scored.values, "classes": np.asarray(scored.classes, dtype=str)}
+        if scored.probabilities is not None:
+            arrays["probabilities"] = scored.probabilities
+        np.savez(folder / OUTPUT_FILE.format(index=index), **arrays)  # type: ignore[arg-type]
     return 0
 
 

@@ -297,16 +297,44 @@ class Registry:
     ) -> Predictions:
         """Score `frame` with a version loaded through `mlflow.pyfunc.load_model`. Class
         probabilities come from the underlying model's `predict_proba` where it has one."""
+        scored = self.predict_each(name, [version], frame, task, class_labels)[version]
+        if isinstance(scored, Exception):
+            raise scored
+        return scored
+
+    def predict_each(
+        self,
+        name: str,
+        versions: Sequence[str],
+        frame: pd.DataFrame,
+        task: str,
+        class_labels: Sequence[str],
+    ) -> dict[str, Predictions | Exception]:
+        """Each of `versions` scored on `frame`, or the error that kept it from scoring; with
+        `scoring`, all of them in one child process."""
         if self.scoring is not None:
-            return score_in_child(
-                self.scoring,
-                tracking_uri=self.tracking_uri,
-                name=name,
-                version=version,
-                frame=frame,
-                task=task,
-                class_labels=class_labels,
+            return dict(
+                score_in_child(
+                    self.scoring,
+                    tracking_uri=self.tracking_uri,
+                    name=name,
+                    versions=versions,
+                    frame=frame,
+                    task=task,
+                    class_labels=class_labels,
+                )
             )
+        scored: dict[str, Predictions | Exception] = {}
+        for version in versions:
+            try:
+                scored[version] = self._predict_here(name, version, frame, task, class_labels)
+            except Exception as error:
+                scored[version] = error
+        return scored
+
+    def _predict_here(
+        self, name: str, version: str, frame: pd.DataFrame, task: str, class_labels: Sequence[str]
+    ) -> Predictions:
         with self._calling(f"load version {version} of {name!r}"):
             location = self._client.get_model_version_download_uri(name, version)
             with tempfile.TemporaryDirectory(prefix="monitor-gate-") as scratch:
@@ -315,6 +343,13 @@ class Registry:
                 )
                 model = mlflow.pyfunc.load_model(local)
         return predictions_of(model, frame, task, class_labels)
+
+    def gate_versions(self, name: str, candidate_version: str) -> list[str]:
+        """The versions the gate scores: the candidate, then the @champion if there is one."""
+        champion = self.by_alias(name, CHAMPION)
+        if champion is None or champion.version == candidate_version:
+            return [candidate_version]
+        return [candidate_version, champion.version]
 
     def validate(
         self,
@@ -327,15 +362,13 @@ class Registry:
         class_labels: Sequence[str],
         rules: tuple[GateRule, ...],
         min_holdout_rows: int,
-        candidate_predictions: Predictions | None = None,
-        candidate_error: str | None = None,
+        scored: Mapping[str, Predictions | Exception] | None = None,
     ) -> GateResult:
-        """The gate: candidate and @champion scored on the same held-out records (the
-        candidate's predictions, or why it could not score, are taken as given when the caller
-        already tried)."""
-        champion = self.by_alias(name, CHAMPION)
-        champion_version = champion.version if champion else None
-
+        """The gate: candidate and @champion scored on the same held-out records. `scored`:
+        each version's predictions or error, as `predict_each` gives them for `gate_versions`,
+        when the caller scored them already."""
+        versions = self.gate_versions(name, candidate_version)
+        champion_version = versions[1] if len(versions) > 1 else None
         if len(holdout) < min_holdout_rows:
             return judge(
                 rules,
@@ -346,23 +379,16 @@ class Registry:
                 holdout_rows=len(holdout),
                 min_holdout_rows=min_holdout_rows,
             )
+        if scored is None:
+            scored = self.predict_each(name, versions, holdout, task, class_labels)
         scores: dict[str, dict[str, float | None]] = {}
-        for role, version in (("candidate", candidate_version), ("champion", champion_version)):
-            if version is None:
-                continue
-            try:
-                if role == "candidate" and candidate_error is not None:
-                    raise RuntimeError(candidate_error)
-                predictions = (
-                    candidate_predictions
-                    if role == "candidate" and candidate_predictions is not None
-                    else self.predict(name, version, holdout, task, class_labels)
-                )
-            except Exception as error:  # a model that cannot score fails the gate, with why
+        for role, version in zip(("candidate", "champion"), versions, strict=False):
+            predictions = scored[version]
+            if isinstance(predictions, Exception):  # a model that cannot score fails the gate
                 return GateResult(
                     passed=False,
                     reason=f"the {role} (version {version}) could not score the held-out "
-                    f"records: {error}",
+                    f"records: {predictions}",
                     candidate_version=candidate_version,
                     champion_version=champion_version,
                     holdout_rows=len(holdout),
