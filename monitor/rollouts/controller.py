@@ -2,8 +2,9 @@
 has run its time moves on. A step is judged on its own traffic: it advances when no check
 fails, bakes again when some fail (each failed check spends one of `max_failed_checks`; the
 last one spent rolls back), and pauses as inconclusive when a variant served fewer than
-`min_requests`. Passing the last step promotes. All state lives in the store, timers included,
-so a restarted control plane (a new controller) carries on where the last one stopped."""
+`min_requests` even after baking on for `STARVED_BAKES` bake times (records can arrive late).
+Passing the last step promotes. All state lives in the store, timers included, so a restarted
+control plane (a new controller) carries on where the last one stopped."""
 
 import logging
 from dataclasses import asdict
@@ -23,6 +24,14 @@ from monitor.store.types import utc_now
 from triggers.canary.analysis import StepAnalysis, analyse_step
 
 log = logging.getLogger(__name__)
+
+
+STARVED_BAKES = 3  # a step short of min_requests bakes this many times over before pausing
+
+
+def starved_step_deadline(rollout: Rollout) -> datetime:
+    """When a step still short of `min_requests` pauses as inconclusive."""
+    return rollout.step_started_at + timedelta(seconds=STARVED_BAKES * rollout.bake_seconds)
 
 
 def step_label(rollout: Rollout) -> str:
@@ -73,6 +82,15 @@ class RolloutController:
                 task=str(model.task),
                 class_labels=model.class_labels or (),
             )
+            if analysis.starved is not None and now < starved_step_deadline(rollout):
+                # Records can lag the traffic (a sidecar replaying its spool after an outage):
+                # a step short of requests bakes on, unjudged, before anyone is asked to look.
+                waiting = f"baking on at {step_label(rollout)}: {analysis.starved}"
+                if rollout.reason != waiting:
+                    rollout.reason = waiting
+                    session.add(rollout)
+                    session.commit()
+                return
             checks = [
                 RolloutCheck(
                     rollout_id=rollout_id,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from monitor.rollouts.controller import RolloutController
+from monitor.rollouts.controller import STARVED_BAKES, RolloutController
 from monitor.settings import Settings
 from monitor.store.engine import make_engine
 from tests.rollouts.conftest import MlflowStore
@@ -18,6 +18,7 @@ from tests.rollouts.traffic import labels_for, send, variant_records
 # Every step bakes one second; the clock is moved two seconds past the step's start.
 BAKE_SECONDS = 1
 PAST_BAKE = timedelta(seconds=2)
+STARVED_PAST = timedelta(seconds=STARVED_BAKES * BAKE_SECONDS + 1)
 
 
 def start(client: TestClient, admin: dict[str, str], model: str, **body: Any) -> dict[str, Any]:
@@ -38,10 +39,12 @@ def bake(
     stable: int = 100,
     canary: int = 100,
     canary_wrong_share: float | None = None,
+    after: timedelta = PAST_BAKE,
     **canary_traffic: Any,
 ) -> dict[str, Any]:
-    """Serve one step's traffic, move the clock past its bake time, tick, read it back. With
-    `canary_wrong_share`, labels arrive too: all right for stable, that share wrong for canary."""
+    """Serve one step's traffic, move the clock `after` the step's start (past its bake time),
+    tick, read it back. With `canary_wrong_share`, labels arrive too: all right for stable, that
+    share wrong for canary."""
     model = rollout["model"]
     started = datetime.fromisoformat(rollout["step_started_at"])
     at = started + timedelta(milliseconds=10)
@@ -55,7 +58,7 @@ def bake(
             f"/api/v1/models/{model}/labels", json={"labels": labels}, headers=admin
         )
         assert reply.status_code == 202, reply.text
-    controller.tick(now=started + PAST_BAKE)
+    controller.tick(now=started + after)
     read: dict[str, Any] = client.get(
         f"/api/v1/models/{model}/rollouts/{rollout['id']}", headers=admin
     ).json()
@@ -206,12 +209,34 @@ def test_too_few_requests_pause_the_rollout_as_inconclusive(
 ) -> None:
     rollout = start(client, admin, watched)
     rollout = bake(client, admin, controller, rollout, seed=4, canary=10)
+    assert (rollout["state"], rollout["weight"]) == ("progressing", 5)
+    assert rollout["reason"] == (
+        "baking on at step 1 of 4 (5%): canary served 10 requests; min_requests is 30"
+    )
+    controller.tick(now=datetime.fromisoformat(rollout["step_started_at"]) + STARVED_PAST)
+    rollout = client.get(f"/api/v1/models/{watched}/rollouts/{rollout['id']}", headers=admin).json()
     assert (rollout["state"], rollout["weight"], rollout["failed_checks"]) == ("paused", 5, 0)
     assert rollout["reason"] == (
         "inconclusive at step 1 of 4 (5%): canary served 10 requests; min_requests is 30; "
         "resume to bake it again"
     )
     assert events(client, reader, watched, "rollout.paused")[0]["severity"] == "warning"
+
+
+def test_a_step_short_of_requests_bakes_on_and_passes_once_late_records_arrive(
+    client: TestClient,
+    admin: dict[str, str],
+    controller: RolloutController,
+    watched: str,
+) -> None:
+    """A sidecar replaying its spool after an outage delivers a step's records late."""
+    rollout = start(client, admin, watched)
+    early = bake(client, admin, controller, rollout, seed=5, canary=10)
+    assert early["state"] == "progressing" and early["reason"].startswith("baking on")
+    late = bake(
+        client, admin, controller, rollout, seed=6, stable=0, canary=90, after=2 * PAST_BAKE
+    )
+    assert (late["state"], late["weight"]) == ("progressing", 25), late["reason"]
 
 
 def test_a_new_controller_on_the_same_store_carries_on(
