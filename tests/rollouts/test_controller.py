@@ -50,7 +50,8 @@ def bake(
     at = started + timedelta(milliseconds=10)
     served = variant_records("stable", "1", stable, at, seed=seed)
     canary_served = variant_records("canary", "2", canary, at, seed=seed + 1, **canary_traffic)
-    send(client, admin, model, served + canary_served)
+    if served or canary_served:  # none: the clock moves on with no new traffic
+        send(client, admin, model, served + canary_served)
     if canary_wrong_share is not None:
         labels = labels_for(served, wrong_share=0.0, seed=seed)["labels"]
         labels += labels_for(canary_served, wrong_share=canary_wrong_share, seed=seed)["labels"]
@@ -213,8 +214,9 @@ def test_too_few_requests_pause_the_rollout_as_inconclusive(
     assert rollout["reason"] == (
         "baking on at step 1 of 4 (5%): canary served 10 requests; min_requests is 30"
     )
-    controller.tick(now=datetime.fromisoformat(rollout["step_started_at"]) + STARVED_PAST)
-    rollout = client.get(f"/api/v1/models/{watched}/rollouts/{rollout['id']}", headers=admin).json()
+    rollout = bake(
+        client, admin, controller, rollout, seed=5, stable=0, canary=0, after=STARVED_PAST
+    )
     assert (rollout["state"], rollout["weight"], rollout["failed_checks"]) == ("paused", 5, 0)
     assert rollout["reason"] == (
         "inconclusive at step 1 of 4 (5%): canary served 10 requests; min_requests is 30; "

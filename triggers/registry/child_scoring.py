@@ -61,15 +61,16 @@ def score_in_child(
     frame: pd.DataFrame,
     task: str,
     class_labels: Sequence[str],
-) -> dict[str, Predictions | ScoringFailed]:
+) -> dict[str, Predictions | Exception]:
     """Each of `versions` of `name` scored on `frame` by one child process, or why it was not;
     the child may take `timeout_seconds` per version."""
     limit = scoring.timeout_seconds * len(versions)
     with tempfile.TemporaryDirectory(prefix="monitor-gate-") as scratch:
         folder = Path(scratch)
         frame.to_parquet(folder / FRAME_FILE, index=False)
-        request = {"name": name, "versions": list(versions), "task": task}
-        (folder / REQUEST_FILE).write_text(json.dumps({**request, "labels": list(class_labels)}))
+        labels = list(class_labels)
+        request = {"name": name, "versions": list(versions), "task": task, "labels": labels}
+        (folder / REQUEST_FILE).write_text(json.dumps(request))
         outcome = run_process(
             [sys.executable, "-m", __name__, str(folder)],
             env={**scoring.env, "MLFLOW_TRACKING_URI": tracking_uri},
@@ -79,7 +80,7 @@ def score_in_child(
             max_log_bytes=64 * 1024,
         )
         said = _failures(outcome.log_tail)
-        scored: dict[str, Predictions | ScoringFailed] = {}
+        scored: dict[str, Predictions | Exception] = {}
         for index, version in enumerate(versions):
             saved = folder / OUTPUT_FILE.format(index=index)
             if saved.exists():

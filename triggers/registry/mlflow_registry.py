@@ -313,16 +313,14 @@ class Registry:
         """Each of `versions` scored on `frame`, or the error that kept it from scoring; with
         `scoring`, all of them in one child process."""
         if self.scoring is not None:
-            return dict(
-                score_in_child(
-                    self.scoring,
-                    tracking_uri=self.tracking_uri,
-                    name=name,
-                    versions=versions,
-                    frame=frame,
-                    task=task,
-                    class_labels=class_labels,
-                )
+            return score_in_child(
+                self.scoring,
+                tracking_uri=self.tracking_uri,
+                name=name,
+                versions=versions,
+                frame=frame,
+                task=task,
+                class_labels=class_labels,
             )
         scored: dict[str, Predictions | Exception] = {}
         for version in versions:
@@ -367,7 +365,11 @@ class Registry:
         """The gate: candidate and @champion scored on the same held-out records. `scored`:
         each version's predictions or error, as `predict_each` gives them for `gate_versions`,
         when the caller scored them already."""
-        versions = self.gate_versions(name, candidate_version)
+        # The versions scored already, in their order: no second look at the alias, which may
+        # have moved since.
+        versions = (
+            list(scored) if scored is not None else self.gate_versions(name, candidate_version)
+        )
         champion_version = versions[1] if len(versions) > 1 else None
         if len(holdout) < min_holdout_rows:
             return judge(
