@@ -1,7 +1,8 @@
 """The read endpoints the dashboard added to the API: the overview of every model, a monitor's
 drift matrix, and a column's distributions, on both stores."""
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,15 +11,28 @@ from monitor.scheduling import jobs
 from tests.dashboard.seed import current_hour
 from tests.factories import drift_frame, drift_model_payload, records_from, upload_reference
 
-HOUR = current_hour()
 WINDOWS = 3
 ROWS = 400
+TURN_MARGIN_S = 30  # longer than the fixture and a test take together
 
 
-def _traffic(client: TestClient, ingest: dict[str, str], model: str, index: int) -> None:
+@pytest.fixture
+def hour() -> datetime:
+    """The current hour, read when the test starts: the overview buckets traffic by the hour
+    it is read in. In the last seconds of an hour it waits for the next one to begin, so the
+    hour cannot turn between writing the traffic and reading it."""
+    left = (current_hour() + timedelta(hours=1) - datetime.now(UTC)).total_seconds()
+    if left < TURN_MARGIN_S:
+        time.sleep(left + 1)
+    return current_hour()
+
+
+def _traffic(
+    client: TestClient, ingest: dict[str, str], model: str, index: int, hour: datetime
+) -> None:
     shifted = ("x2", "region") if index == WINDOWS - 1 else ()
     records = records_from(drift_frame(ROWS, seed=20 + index, shifted=shifted), f"w{index}")
-    start = HOUR - timedelta(hours=WINDOWS - index)
+    start = hour - timedelta(hours=WINDOWS - index)
     for offset, record in enumerate(records):
         record["timestamp"] = (start + timedelta(seconds=5 * offset)).isoformat()
     reply = client.post(
@@ -27,10 +41,12 @@ def _traffic(client: TestClient, ingest: dict[str, str], model: str, index: int)
     assert reply.status_code == 202, reply.text
 
 
-def _monitor_and_backfill(client: TestClient, admin: dict[str, str], model: str) -> None:
+def _monitor_and_backfill(
+    client: TestClient, admin: dict[str, str], model: str, hour: datetime
+) -> None:
     body = {"min_rows": 50, "hysteresis": {"onset_after": 1, "resolve_after": 1}}
     assert client.post(f"/api/v1/models/{model}/monitors", json=body, headers=admin).is_success
-    span = {"start": (HOUR - timedelta(hours=WINDOWS)).isoformat(), "end": HOUR.isoformat()}
+    span = {"start": (hour - timedelta(hours=WINDOWS)).isoformat(), "end": hour.isoformat()}
     reply = client.post(f"/api/v1/models/{model}/monitors/drift/backfill", json=span, headers=admin)
     assert reply.status_code == 202, reply.text
     jobs.drain_queue()
@@ -38,7 +54,11 @@ def _monitor_and_backfill(client: TestClient, admin: dict[str, str], model: str)
 
 @pytest.fixture
 def monitored(
-    client: TestClient, admin: dict[str, str], ingest: dict[str, str], database_url: str
+    client: TestClient,
+    admin: dict[str, str],
+    ingest: dict[str, str],
+    database_url: str,
+    hour: datetime,
 ) -> TestClient:
     """`scored`: three monitored hours, the last drifted in x2 and region; `broken`: a monitor
     but no reference, so its run fails; `idle`: registered, nothing else."""
@@ -49,22 +69,22 @@ def monitored(
         ).is_success
     upload_reference(client, admin, drift_frame(3000, seed=1), model="scored")
     for index in range(WINDOWS):
-        _traffic(client, ingest, "scored", index)
-    _traffic(client, ingest, "broken", WINDOWS - 1)
-    _monitor_and_backfill(client, admin, "scored")
-    _monitor_and_backfill(client, admin, "broken")
+        _traffic(client, ingest, "scored", index, hour)
+    _traffic(client, ingest, "broken", WINDOWS - 1, hour)
+    _monitor_and_backfill(client, admin, "scored", hour)
+    _monitor_and_backfill(client, admin, "broken", hour)
     return client
 
 
 def test_overview_gives_each_model_its_health_last_run_and_hourly_traffic(
-    monitored: TestClient, reader: dict[str, str]
+    monitored: TestClient, reader: dict[str, str], hour: datetime
 ) -> None:
     page = monitored.get("/api/v1/overview", headers=reader).json()
     models = {model["name"]: model for model in page["data"]}
     assert page["count"] == 3 and page["traffic_hours"] == 24
     scored, broken, idle = models["scored"], models["broken"], models["idle"]
     assert (scored["health"], scored["open_alerts"]) == ("drifting", 1)
-    assert scored["last_run"]["window_end"].startswith(HOUR.strftime("%Y-%m-%dT%H:%M"))
+    assert scored["last_run"]["window_end"].startswith(hour.strftime("%Y-%m-%dT%H:%M"))
     assert scored["traffic"][-WINDOWS - 1 :] == [ROWS] * WINDOWS + [0]
     assert broken["health"] == "failing"
     assert broken["last_run"]["status"] == "failed"
