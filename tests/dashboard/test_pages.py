@@ -211,7 +211,37 @@ def test_model_page_marks_each_promotion_and_what_each_window_judged(
     assert runs.locator("td:nth-child(3)").all_inner_texts()[:2] == ["v2", "v2"]
     assert runs.locator("td:nth-child(3)").last.inner_text() == "v1"
     assert set(runs.locator("td:nth-child(4)").all_inner_texts()) == {newest, oldest}
+    assert grown_charts(page) == []  # thirty columns by twenty-five windows, labels tilted
     screenshot(page, "model-versions")
+
+
+def grown_charts(page: Page) -> list[dict[str, object]]:
+    """The page's charts whose margins Plotly had to grow past what the figure was sent with
+    (it redraws such a chart whole; `dashboard.figures.margins` sizes them to avoid that)."""
+    charts = page.locator("#page .js-plotly-plot")
+    expect(charts.first).to_be_visible()
+    drawn: list[dict[str, object]] = charts.evaluate_all(
+        """plots => plots.map(plot => {
+            const size = plot._fullLayout._size, sent = plot.layout.margin;
+            return {id: plot.parentElement.id, sent: sent,
+                    drawn: {l: size.l, r: size.r, t: size.t, b: size.b}};
+        })"""
+    )
+    assert drawn, "no chart on the page"
+    return [chart for chart in drawn if chart["drawn"] != chart["sent"]]
+
+
+CHART_PAGES = ["models/churn", "models/churn/features/x0", "models/churn/features/region", "events"]
+
+
+@pytest.mark.parametrize("path", [*CHART_PAGES, "rollouts?rollout={rollout}"])
+def test_each_chart_is_drawn_within_the_margins_it_was_sent_with(
+    page: Page, dashboard: Dashboard, path: str
+) -> None:
+    """Plotly draws a chart twice when its labels, titles or colour bar need more margin than
+    the figure gave: each chart must already have it."""
+    page.goto(dashboard.url + path.format(rollout=dashboard.rollout_id))
+    assert grown_charts(page) == []
 
 
 def test_version_markers_only_mark_promotions_within_the_charts_windows() -> None:
