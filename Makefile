@@ -44,5 +44,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two test processes at once (most tests wait on servers and subprocesses, so one leaves a core
+# idle), grouped so that a module's or the dashboard's shared servers start once; then the tests
+# that hold wall-clock budgets, alone on the machine. Both phases run, and either fails the target.
 test: lint triton embeddings
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not timing"; parallel=$$?; \
+	$(BIN)/pytest -m timing && exit $$parallel

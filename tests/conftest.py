@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,6 +24,10 @@ from monitor.settings import Settings
 from monitor.store.engine import make_engine
 from monitor.store.migrations import upgrade_to_head
 
+# Under `pytest -n`, the dashboard's tests stay on one worker: they share package-scoped servers
+# and a browser. Every other module is a group of its own, so its module-scoped servers start once.
+DASHBOARD = "tests/dashboard/"
+
 POSTGRES_SERVER = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -36,6 +41,20 @@ def stray_mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     yield
     if previous is None:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """How `pytest -n` shares out the tests: by module, the dashboard package as one."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BySharedFixtures(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(DASHBOARD):
+                return DASHBOARD
+            return super()._split_scope(nodeid)
+
+    return BySharedFixtures(config, log)
 
 
 def _postgres_required() -> bool:

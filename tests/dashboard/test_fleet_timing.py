@@ -12,7 +12,7 @@ from tests.conftest import POSTGRES_SERVER
 from tests.dashboard.conftest import Dashboard, sign_in, start_with_keys
 from tests.dashboard.fleet import HOURS, fleet_database, model_name
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timing]
 
 BUDGET_S = 1.0
 

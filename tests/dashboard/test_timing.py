@@ -47,6 +47,7 @@ def tour(page: Page) -> dict[str, float]:
     }
 
 
+@pytest.mark.timing
 def test_every_page_shows_its_content_within_a_second(
     page: Page, large_dashboard: Dashboard
 ) -> None:
