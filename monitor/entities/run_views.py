@@ -1,9 +1,10 @@
 """API shapes for runs, results, drift state and statistic time series."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitor.entities.monitor import POSITIVE_DURATION_SCHEMA, parse_duration
 from monitor.entities.quality import MultivariatePoint
 
 
@@ -114,7 +115,19 @@ class BackfillRequest(BaseModel):
 
     start: datetime
     end: datetime
-    step: str | None = None
+    step: str | None = Field(
+        default=None,
+        examples=["1h"],
+        description="How far apart the windows' ends are; the monitor's window by default.",
+        json_schema_extra={"anyOf": [POSITIVE_DURATION_SCHEMA, {"type": "null"}]},
+    )
+
+    @field_validator("step")
+    @classmethod
+    def _a_positive_duration(cls, step: str | None) -> str | None:
+        if step is not None and parse_duration(step) <= timedelta(0):
+            raise ValueError("step must be longer than zero, e.g. 1h")
+        return step
 
 
 class RunNowRequest(BaseModel):

@@ -150,6 +150,20 @@ def test_backfill_queues_one_run_per_window(scored: TestClient, admin: dict[str,
     assert ends[-1] == NOW.isoformat().replace("+00:00", "Z")
 
 
+@pytest.mark.parametrize("step", ["\u00cf\u0012\u00d1\u00edj", "0h", "1 hour"])
+def test_backfill_with_a_step_that_is_no_duration_is_refused_naming_it(
+    scored: TestClient, admin: dict[str, str], step: str
+) -> None:
+    """Found by schemathesis: such a step answered 500."""
+    _monitor(scored, admin)
+    span = {"start": (NOW - timedelta(hours=6)).isoformat(), "end": NOW.isoformat()}
+    reply = scored.post(
+        f"{MODEL}/monitors/drift/backfill", json={**span, "step": step}, headers=admin
+    )
+    assert reply.status_code == 422, reply.text
+    assert "step" in reply.text and "e.g." in reply.text
+
+
 def test_orphaned_running_run_is_marked_failed(
     scored: TestClient, admin: dict[str, str], engine: Engine
 ) -> None:
