@@ -41,7 +41,7 @@ from monitor.integrations.store_metrics import StoreCollector
 from monitor.scheduling.scheduler import start_in_background
 from monitor.security.crypto import cipher_for, process_cipher
 from monitor.settings import Settings, get_settings
-from monitor.store.engine import make_engine
+from monitor.store.engine import make_engine, open_pool
 from monitor.store.migrations import upgrade_to_head
 
 DESCRIPTION = """
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(upgrade_to_head, resolved.resolved_database_url)
         app.state.settings = resolved
         app.state.engine = make_engine(resolved.resolved_database_url)
+        await run_in_threadpool(open_pool, app.state.engine)
         app.state.key_cache = KeyCache(resolved.api_key_cache_seconds)
         app.state.metrics = metrics
         store_metrics = StoreCollector(
